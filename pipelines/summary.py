@@ -1,0 +1,63 @@
+"""The account of a run: what was polled, seen, written, deduplicated and dead-lettered."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
+from transforms import metrics
+from transforms.parquet import table_glob
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    counters: dict[str, int]
+    output: str
+    seconds: float
+
+    @property
+    def items_seen(self) -> int:
+        return self.counters.get(metrics.ITEMS_SEEN, 0)
+
+    @property
+    def articles_written(self) -> int:
+        return self.counters.get(metrics.ROWS_WRITTEN_PREFIX + ARTICLES_TABLE, 0)
+
+    @property
+    def duplicates(self) -> int:
+        return metrics.duplicates_total(self.counters)
+
+    @property
+    def items_dead_lettered(self) -> int:
+        return self.counters.get(metrics.ITEMS_DEAD_LETTERED, 0)
+
+    @property
+    def dead_letters(self) -> int:
+        return self.counters.get(metrics.ROWS_WRITTEN_PREFIX + DEAD_LETTERS_TABLE, 0)
+
+    @property
+    def balanced(self) -> bool:
+        """Every item is written, a duplicate, or a dead letter."""
+        return self.items_seen == self.articles_written + self.duplicates + self.items_dead_lettered
+
+    def render(self) -> str:
+        c = self.counters
+        dups = ", ".join(
+            f"{k[len(metrics.DUPLICATES_PREFIX):]} {v}" for k, v in sorted(c.items()) if k.startswith(metrics.DUPLICATES_PREFIX)
+        )
+        glob = table_glob(self.output, ARTICLES_TABLE)
+        lines = [
+            f"feeds polled        {c.get(metrics.FEEDS_POLLED, 0)} ({c.get(metrics.FEEDS_FAILED, 0)} failed, "
+            f"{c.get(metrics.FEEDS_UNCHANGED, 0)} unchanged)",
+            f"items seen          {self.items_seen}",
+            f"articles written    {self.articles_written} "
+            f"({c.get(metrics.TEXT_FROM_FEED, 0)} with text from the feed, {c.get(metrics.PAGES_FAILED, 0)} pages failed)",
+            f"duplicates dropped  {self.duplicates} ({dups or 'none'}; re-polled entries {c.get(metrics.ITEMS_REPEATED, 0)})",
+            f"dead letters        {self.dead_letters} ({c.get(metrics.FEEDS_FAILED, 0)} feeds, {self.items_dead_lettered} items)",
+            f"accounted for       {'yes' if self.balanced else 'NO'}: seen = written + duplicates + item dead letters",
+            f"took                {self.seconds:.1f}s",
+            f"output              {self.output}",
+            "try:",
+            f"  duckdb -c \"SELECT date, outlet, count(*) AS n FROM read_parquet('{glob}', hive_partitioning=true)"
+            " GROUP BY ALL ORDER BY ALL\"",
+        ]
+        return "\n".join(lines)

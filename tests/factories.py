@@ -1,0 +1,30 @@
+"""Small builders of records for tests (real records, only defaults filled in)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from schemas.records import Article, FeedItem
+from transforms.fetch import build_article
+
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+
+
+def feed_item(**overrides) -> FeedItem:
+    values = dict(
+        feed_url="https://news.example/rss",
+        outlet="جريدة الاختبار",
+        guid="g-1",
+        link="https://news.example/a/1",
+        title="عنوان الخبر",
+        summary="ملخص قصير للخبر",
+        content=None,
+        published=T0,
+        read_at=T0,
+    )
+    values.update(overrides)
+    return FeedItem(**values)
+
+
+def article(text: str = "نص الخبر الكامل عن اجتماع الوزراء في العاصمة", **item_overrides) -> Article:
+    item = feed_item(**item_overrides)
+    return build_article(item, item.link or item.feed_url, text, "page", None, None, T0)

@@ -1,0 +1,89 @@
+"""A streaming run on the Prism runner: output appears while it runs, items added
+mid-run are picked up, nothing is written twice, and the job stops cleanly."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.ingest import REPO_ROOT, find_prism
+from transforms.normalize import canonical_url
+from transforms.parquet import table_glob
+
+pytestmark = pytest.mark.slow
+
+DURATION_S = 60
+
+
+def _article_rows(out: Path) -> list[tuple]:
+    if not list(out.glob("articles/date=*/*.parquet")):
+        return []
+    return duckdb.sql(
+        f"SELECT article_id, canonical_url, published_at FROM read_parquet('{table_glob(str(out), 'articles')}')"
+    ).fetchall()
+
+
+def _wait_for(predicate, proc: subprocess.Popen, timeout_s: float, what: str):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        assert proc.poll() is None, f"the job ended before {what}"
+        time.sleep(1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_streaming_on_prism_picks_up_items_published_mid_run(tmp_path):
+    if find_prism() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the Prism binary is missing: `make prism` builds it")
+        pytest.skip("the Prism binary is missing: run `make prism`")
+    from sample.server import SampleNewsServer
+
+    with SampleNewsServer() as server:
+        feeds = tmp_path / "feeds.txt"
+        server.write_feed_list(feeds)
+        out = tmp_path / "out"
+        log = (tmp_path / "job.log").open("w")
+        started = datetime.now(timezone.utc)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "run", "--feeds", str(feeds), "--output", str(out),
+             "--streaming", "--duration", str(DURATION_S), "--poll_interval", "3", "--write_interval", "3",
+             "--allow_loopback"],
+            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            first = _wait_for(lambda: _article_rows(out), proc, 40, "the first Parquet files")
+            assert proc.poll() is None, "output must appear while the job runs"
+            late = server.publish_late(2)
+            late_urls = {canonical_url(server.page_url(a)) for a in late}
+
+            def late_written():
+                urls = {row[1] for row in _article_rows(out)}
+                return all(url in urls for url in late_urls)
+
+            _wait_for(late_written, proc, 30, "the articles published mid-run")
+            assert proc.poll() is None, "the mid-run articles must appear while the job runs"
+            rc = proc.wait(timeout=DURATION_S + 60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            log.close()
+    output = (tmp_path / "job.log").read_text()
+    assert rc == 0, output[-3000:]
+    assert "accounted for       yes" in output, output[-3000:]
+    rows = _article_rows(out)
+    ids = [row[0] for row in rows]
+    assert len(ids) == len(set(ids)), "an article was written twice across polls"
+    assert len(rows) > len(first)
+    late_rows = [row for row in rows if row[1] in late_urls]
+    assert len(late_rows) == 2
+    assert all(row[2] >= started.replace(microsecond=0) for row in late_rows)
+    assert not list(out.rglob("*.inprogress"))

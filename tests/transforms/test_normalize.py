@@ -1,0 +1,64 @@
+from transforms.normalize import (
+    arabic_ratio,
+    article_id,
+    canonical_url,
+    detect_language,
+    normalize_arabic,
+    text_hash,
+)
+
+
+def test_normalize_removes_tashkeel_tatweel_and_unifies_letters():
+    assert normalize_arabic("الـمُؤْتَمَرُ") == "الموتمر"
+    assert normalize_arabic("أحمد إلى آمنة مدرسة مستشفى") == "احمد الي امنه مدرسه مستشفي"
+    assert normalize_arabic("عام ٢٠٢٦ و۱۹") == "عام 2026 و19"
+    # NFKC folds presentation forms (ﻻ) into plain letters.
+    assert normalize_arabic("\ufefb") == "لا"
+
+
+def test_text_hash_ignores_marks_spacing_and_punctuation_but_not_words():
+    a = "قال الرئيسُ إنّ الاجتماعَ كان مثمراً."
+    b = "قال  الرئيس ان الاجتماع كان مثمرا"
+    assert text_hash(a) == text_hash(b)
+    assert text_hash(a) != text_hash("قال الوزير إن الاجتماع كان مثمراً.")
+
+
+def test_canonical_url_strips_tracking_fragment_amp_and_case():
+    base = "https://example.com/news/2026/11/article-1"
+    variants = [
+        "HTTPS://WWW.Example.COM/news/2026/11/article-1/",
+        "https://example.com/news/2026/11/article-1?utm_source=rss&utm_medium=feed",
+        "https://example.com/news/2026/11/article-1#comments",
+        "https://example.com/amp/news/2026/11/article-1",
+        "https://example.com/news/2026/11/article-1/amp/",
+        "https://amp.example.com/news/2026/11/article-1",
+        "https://example.com:443/news/2026/11/article-1?fbclid=abc",
+    ]
+    for variant in variants:
+        assert canonical_url(variant) == base, variant
+    assert canonical_url("https://example.com/a/b.amp.html") == "https://example.com/a/b.html"
+
+
+def test_canonical_url_keeps_content_parameters_sorted_and_arabic_paths_stable():
+    assert canonical_url("https://example.com/view?id=7&page=2") == "https://example.com/view?id=7&page=2"
+    assert canonical_url("https://example.com/view?page=2&id=7") == "https://example.com/view?id=7&page=2"
+    assert canonical_url("https://example.com/view?id=8") != canonical_url("https://example.com/view?id=7")
+    raw = "https://example.com/أخبار/سياسة"
+    encoded = "https://example.com/%D8%A3%D8%AE%D8%A8%D8%A7%D8%B1/%D8%B3%D9%8A%D8%A7%D8%B3%D8%A9"
+    assert canonical_url(raw) == canonical_url(encoded) == encoded
+    assert canonical_url("http://example.com/x") != canonical_url("https://example.com/x")
+
+
+def test_article_id_is_stable_and_distinct():
+    assert article_id("https://example.com/a") == article_id("https://example.com/a")
+    assert article_id("https://example.com/a") != article_id("https://example.com/b")
+    assert len(article_id("https://example.com/a")) == 20
+
+
+def test_language_detection():
+    assert detect_language("أعلنت الحكومة اليوم عن خطة جديدة") == "ar"
+    assert detect_language("Markets close higher on Monday") == "other"
+    assert detect_language("🙂 https://x.y 123") == "other"
+    assert arabic_ratio("") == 0.0
+    assert 0.4 < arabic_ratio("قال WHO إن") < 0.8
+

@@ -1,0 +1,75 @@
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import apache_beam as beam
+import duckdb
+import pyarrow.parquet as pq
+from apache_beam.testing.test_pipeline import TestPipeline
+
+from schemas.article import ARTICLE_SCHEMA, DEAD_LETTER_SCHEMA, SCHEMA_VERSION, SCHEMA_VERSION_KEY
+from schemas.records import DeadLetter
+from tests.factories import T0, article
+from transforms.parquet import WriteParquet, table_glob, write_parquet_file
+
+
+def _articles(n: int):
+    return [
+        article(text=f"خبر رقم {i}", link=f"https://news.example/a/{i}", guid=f"g-{i}", published=T0 + timedelta(hours=7 * i))
+        for i in range(n)
+    ]
+
+
+def test_write_parquet_partitions_by_utc_date_and_reads_back_in_duckdb(tmp_path: Path):
+    rows = _articles(10)
+    with TestPipeline() as p:
+        _ = p | beam.Create(rows) | WriteParquet(str(tmp_path), "articles", max_rows=3)
+    files = sorted(tmp_path.glob("articles/date=*/*.parquet"))
+    assert not list(tmp_path.rglob(".*inprogress")), "in-progress files were left behind"
+    dates = sorted({f.parent.name for f in files})
+    expected_dates = sorted({f"date={(T0 + timedelta(hours=7 * i)).strftime('%Y-%m-%d')}" for i in range(10)})
+    assert dates == expected_dates
+    for f in files:
+        meta = pq.read_metadata(f)
+        assert meta.num_rows <= 3
+        assert meta.schema.to_arrow_schema().metadata[SCHEMA_VERSION_KEY] == SCHEMA_VERSION.encode()
+        assert meta.row_group(0).column(0).compression == "ZSTD"
+        assert pq.read_schema(f).remove_metadata().equals(ARTICLE_SCHEMA.remove_metadata())
+    con = duckdb.connect()
+    got = con.execute(
+        f"SELECT article_id, CAST(date AS VARCHAR), strftime(published_at AT TIME ZONE 'UTC', '%Y-%m-%d') "
+        f"FROM read_parquet('{table_glob(str(tmp_path), 'articles')}', hive_partitioning=true)"
+    ).fetchall()
+    assert sorted(r[0] for r in got) == sorted(a.article_id for a in rows)
+    assert all(r[1] == r[2] for r in got), "partition date must be the UTC publication date"
+
+
+def test_rerun_rewrites_the_same_files_instead_of_adding_copies(tmp_path: Path):
+    rows = _articles(4)
+    for _ in range(2):
+        with TestPipeline() as p:
+            _ = p | beam.Create(rows) | WriteParquet(str(tmp_path), "articles")
+    con = duckdb.connect()
+    n = con.execute(f"SELECT count(*) FROM read_parquet('{table_glob(str(tmp_path), 'articles')}')").fetchone()[0]
+    assert n == 4
+
+
+def test_dead_letters_table(tmp_path: Path):
+    when = datetime(2026, 11, 25, 23, 30, tzinfo=timezone(timedelta(hours=-3)))
+    letters = [DeadLetter(stage="poll_feed", error_kind="http_status", error="http_status: 404", input="u", occurred_at=when)]
+    with TestPipeline() as p:
+        _ = p | beam.Create(letters) | WriteParquet(str(tmp_path), "dead_letters")
+    (f,) = tmp_path.glob("dead_letters/date=2026-11-26/*.parquet")
+    table = pq.read_table(f)
+    assert table.schema.remove_metadata().equals(DEAD_LETTER_SCHEMA.remove_metadata())
+    assert table.column("error_kind").to_pylist() == ["http_status"]
+
+
+def test_a_failed_write_leaves_no_visible_file(tmp_path: Path):
+    bad_row = article().to_row() | {"text": None}  # text is not nullable: the write must fail
+    try:
+        write_parquet_file([bad_row], "articles", str(tmp_path / "articles" / "date=2026-11-24"), "part-x.parquet")
+    except Exception:  # noqa: BLE001 - any failure will do; what matters is what is left
+        pass
+    else:
+        raise AssertionError("writing a null into a non-nullable column should fail")
+    assert not list(tmp_path.rglob("*.parquet"))

@@ -1,0 +1,277 @@
+"""Charset decoding and Arabic mojibake repair for fetched pages and feeds.
+
+Arabic sites still serve windows-1256 / ISO-8859-6, often with a wrong or missing
+charset. A wrong label decodes "cleanly" into mojibake ('ÇáÑÆíÓ', 'Ø§Ù„', 'ط§ظ„'),
+so decoding is followed by a repair pass instead of trusting the first codec that
+does not raise.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable
+
+import charset_normalizer
+
+__all__ = [
+    "decode_bytes",
+    "encoding_alias",
+    "looks_like_arabic_mojibake",
+    "repair_mojibake",
+]
+
+# Web labels that Python's codec registry does not know.
+_EXTRA_ALIASES = {
+    "ms-arab": "cp1256",
+    "x-mac-arabic": "mac-arabic",
+    "iso-8859-6-i": "iso8859-6",
+    "iso-8859-6-e": "iso8859-6",
+    "x-iso-8859-6": "iso8859-6",
+    "dos-720": "cp720",
+}
+# Codecs that "decode" but are not charsets a web page can honestly declare.
+_REJECTED = {
+    "undefined",
+    "unicode-escape",
+    "raw-unicode-escape",
+    "idna",
+    "punycode",
+    "utf-7",
+}
+# Browsers read these labels as windows-1252 (WHATWG Encoding); so do we, so that
+# smart quotes in a page labelled iso-8859-1 do not become C1 controls.
+_WHATWG_OVERRIDES = {"iso8859-1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252"}
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_SNIFF_BYTES = 8192
+_XML_PROLOG = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']\s*([A-Za-z0-9._:-]+)""")
+_META_CHARSET = re.compile(
+    rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
+)
+
+
+def encoding_alias(name: str) -> str | None:
+    """Canonical Python codec name for a charset label, None if unknown.
+
+    Labels come from HTTP headers, <meta> and XML prologs in every spelling
+    ('windows_1256', 'WINDOWS-1256', 'ms-arab'); one canonical name keeps
+    comparisons and metrics sane.
+    """
+    label = name.strip().strip("\"'").strip().lower()
+    if not label:
+        return None
+    label = _EXTRA_ALIASES.get(label, label)
+    try:
+        info = codecs.lookup(label)
+    except LookupError:
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _REJECTED:
+        return None
+    return info.name
+
+
+# --- mojibake -----------------------------------------------------------------
+
+# latin-1 covers U+0000-U+00FF; cp1252 adds these for bytes 0x80-0x9F. Mapping both
+# back lets us undo either decode (browsers leave cp1252's 5 holes as C1 controls).
+_CP1252_EXTRA = {
+    ch: bytes([b])
+    for b in range(0x80, 0xA0)
+    for ch in [bytes([b]).decode("cp1252", errors="ignore")]
+    if ch
+}
+_CP1256_HIGH = bytes(range(0x80, 0xC0)).decode("cp1256")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+# A run is only worth a repair attempt if it holds a character that a wrong
+# single-byte decode produces.
+_SUSPECT = re.compile(
+    "[\u0080-\u00ff"
+    + re.escape("".join(_CP1252_EXTRA))
+    + re.escape(_CP1256_HIGH)
+    + "]"
+)
+_ARABIC_LETTER = re.compile(
+    "[\u0621-\u063a\u0641-\u064a\u066e-\u066f\u0671-\u06d3\u06d5\u06ee-\u06ef"
+    "\u06fa-\u06fc\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufefc]"
+)
+# What a correctly decoded Arabic token may contain besides Arabic script.
+_ARABIC_OK = re.compile(
+    "[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
+    "\u200b-\u200f\u00a0\u00ab\u00bb\u2013\u2014\u2018\u2019\u201c\u201d\u2026"
+    r"0-9!-/:-@\[-`{-~]+"
+)
+
+
+_TO_C1 = str.maketrans({ch: b.decode("latin-1") for ch, b in _CP1252_EXTRA.items()})
+
+
+def _latin_bytes(token: str) -> bytes:
+    """Bytes that a latin-1 or cp1252 decode turned into `token`."""
+    return token.translate(_TO_C1).encode("latin-1")
+
+
+# (name, reverse the wrong decode, the right decode)
+_Mode = tuple[str, Callable[[str], bytes], Callable[[bytes], str]]
+_MODES: tuple[_Mode, ...] = (
+    ("latin-1>utf-8", _latin_bytes, lambda b: b.decode("utf-8")),
+    ("cp1256>utf-8", lambda t: t.encode("cp1256"), lambda b: b.decode("utf-8")),
+    ("latin-1>cp1256", _latin_bytes, lambda b: b.decode("cp1256")),
+)
+_TARGET = {"latin-1>utf-8": "utf-8", "cp1256>utf-8": "utf-8", "latin-1>cp1256": "cp1256"}
+
+
+def _is_clean_arabic(token: str) -> bool:
+    return bool(_ARABIC_LETTER.search(token)) and _ARABIC_OK.fullmatch(token) is not None
+
+
+def _try_mode(text: str, runs: list[re.Match[str]], mode: _Mode) -> tuple[str, int] | None:
+    """Apply one repair hypothesis run by run; None if the evidence is weak.
+
+    A run is a maximal stretch of non-ASCII characters: no multi-byte sequence
+    and no Arabic single-byte letter contains an ASCII byte, so markup, digits
+    and spaces around a run do not matter, and genuine text next to mojibake is
+    left alone. Returns (repaired text, Arabic letters gained).
+    """
+    _, undo, redo = mode
+    pieces: list[str] = []
+    last = changed = clean = letters = 0
+    strong = False
+    for run in runs:
+        try:
+            fixed = redo(undo(run.group()))
+        except (UnicodeError, ValueError):
+            continue
+        if fixed == run.group():
+            continue
+        changed += 1
+        start, end = run.span()
+        # A run glued to ASCII letters is part of a Latin word ('Straße', 'Ça').
+        in_latin_word = (start > 0 and text[start - 1] in _ASCII_LETTERS) or (
+            end < len(text) and text[end] in _ASCII_LETTERS
+        )
+        if in_latin_word or "\ufffd" in fixed or not _is_clean_arabic(fixed):
+            continue  # keep the original, count it against the hypothesis
+        clean += 1
+        n = len(_ARABIC_LETTER.findall(fixed))
+        letters += n
+        strong = strong or n >= 2
+        pieces += (text[last:start], fixed)
+        last = end
+    # Lone letters ('À' -> 'ہ') are weak evidence; many runs that do not turn
+    # into clean Arabic mean the hypothesis is wrong.
+    if not strong or clean < 0.8 * changed:
+        return None
+    pieces.append(text[last:])
+    return "".join(pieces), letters
+
+
+def _best_repair(text: str) -> tuple[str, str] | None:
+    """(repaired text, mode name) for the most convincing repair, if any."""
+    if text.isascii():
+        return None
+    runs = [m for m in _NON_ASCII_RUN.finditer(text) if _SUSPECT.search(m.group())]
+    best: tuple[str, str, int] | None = None
+    for mode in _MODES:
+        result = _try_mode(text, runs, mode)
+        if result and (best is None or result[1] > best[2]):
+            best = (result[0], mode[0], result[1])
+    return (best[0], best[1]) if best else None
+
+
+def looks_like_arabic_mojibake(text: str) -> bool:
+    """True when `text` holds Arabic that a wrong single-byte decode garbled.
+
+    Same test as repair_mojibake (a repair must produce clean Arabic words), so
+    the two never disagree.
+    """
+    return _best_repair(text) is not None
+
+
+def repair_mojibake(text: str) -> tuple[str, bool]:
+    """Undo the common Arabic mojibake; return (text, repaired).
+
+    Handles UTF-8 or cp1256 bytes decoded as latin-1/cp1252 ('Ø§Ù„' -> 'ال',
+    'ÇáÑÆíÓ' -> 'الرئيس') and UTF-8 bytes decoded as cp1256 ('ط§ظ„' -> 'ال').
+    A repair is kept only where it yields whole Arabic words and no U+FFFD, so
+    genuine Latin text ('élève', 'Straße') stays untouched.
+    """
+    best = _best_repair(text)
+    return (best[0], True) if best else (text, False)
+
+
+# --- decoding -------------------------------------------------------------------
+
+
+def _strict(body: bytes, encoding: str) -> str | None:
+    try:
+        return body.decode(encoding)
+    except (UnicodeError, LookupError):
+        return None
+
+
+def _sniffed_label(body: bytes) -> str | None:
+    head = body[:_SNIFF_BYTES]
+    match = _XML_PROLOG.match(head) or _META_CHARSET.search(head)
+    return match.group(1).decode("ascii") if match else None
+
+
+def _first_decode(body: bytes, declared: str | None) -> tuple[str, str]:
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body.decode(encoding, errors="replace"), encoding.removesuffix("-sig")
+    if declared:
+        encoding = encoding_alias(declared)
+        encoding = _WHATWG_OVERRIDES.get(encoding or "", encoding)
+        if encoding and (text := _strict(body, encoding)) is not None:
+            return text, encoding
+    sniffed = _sniffed_label(body)
+    if sniffed:
+        encoding = encoding_alias(sniffed)
+        encoding = _WHATWG_OVERRIDES.get(encoding or "", encoding)
+        # An ASCII-compatible document cannot really be UTF-16 (WHATWG: use UTF-8).
+        if encoding and not encoding.startswith(("utf-16", "utf-32")):
+            if (text := _strict(body, encoding)) is not None:
+                return text, encoding
+    if (text := _strict(body, "utf-8")) is not None:
+        return text, "utf-8"
+    guess = charset_normalizer.from_bytes(body).best()
+    if guess is not None:
+        encoding = encoding_alias(guess.encoding)
+        if encoding and (text := _strict(body, encoding)) is not None:
+            return text, encoding
+    return body.decode("cp1256", errors="replace"), "cp1256"
+
+
+def decode_bytes(body: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Decode page/feed bytes to text; return (text, encoding_used).
+
+    Order: BOM; `declared` (HTTP charset) if it decodes cleanly; <meta charset> /
+    XML prolog if it decodes cleanly; UTF-8 strict; charset_normalizer's best
+    guess; cp1256 with replacement. Labels iso-8859-1 and us-ascii are read as
+    windows-1252, as browsers do. Then mojibake repair: where the bytes decode
+    cleanly with the repair's target codec, they are re-decoded with it (lossless)
+    and that codec is reported; otherwise the text is repaired in place and
+    encoding_used reads e.g. 'utf-8+repaired:latin-1>utf-8'.
+    """
+    if not isinstance(body, (bytes, bytearray, memoryview)):
+        raise TypeError(f"decode_bytes expects bytes, got {type(body).__name__}")
+    body = bytes(body)
+    text, encoding = _first_decode(body, declared)
+    best = _best_repair(text)
+    if best is None:
+        return text, encoding
+    repaired, mode = best
+    target = _TARGET[mode]
+    if target != encoding:
+        redecoded = _strict(body, target)
+        if redecoded is not None and _best_repair(redecoded) is None:
+            return redecoded, target
+    return repaired, f"{encoding}+repaired:{mode}"
