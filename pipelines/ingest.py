@@ -2,9 +2,12 @@
 
 Flow (each box is a composite PTransform with a dead-letter output)::
 
-    feed URLs -> PollFeeds -> FetchArticles -> DedupExact -> WriteParquet(articles)
-                     |             |                               +
-                     +-------------+----> WriteParquet(dead_letters)
+    feed URLs -> PollFeeds -> FetchArticles -> DedupExact -> Enrich -> WriteParquet(articles)
+                     |             |                         |            +
+                     +-------------+-------------------------+--> WriteParquet(dead_letters)
+
+Enrich runs the model branches chosen by the options (NER, event types) side
+by side and joins them back by article_id.
 
 Batch, on the DirectRunner (polls every feed once)::
 
@@ -39,6 +42,8 @@ from pipelines.feedlist import read_feed_list
 from pipelines.options import AkhbarOptions
 from schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
 from transforms.dedup import DedupExact
+from transforms.enrich import DEAD_LETTER as ENRICH_DEAD_LETTER
+from transforms.enrich import Enrich, Enricher
 from transforms.feeds import PollFeeds
 from transforms.fetch import FetchArticles
 from transforms.parquet import WriteParquet
@@ -75,15 +80,27 @@ def poll_requests(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOpt
     )
 
 
+def build_enrichers(opts: AkhbarOptions) -> list[Enricher]:
+    """The model branches this run applies to every article, from the options."""
+    enrichers: list[Enricher] = []
+    return enrichers
+
+
 def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOptions) -> IngestOutputs:
     streaming = bool(opts.view_as(StandardOptions).streaming)
     polled = poll_requests(pipeline, feeds, opts, streaming) | "PollFeeds" >> PollFeeds(opts.poll_config())
     fetched = polled.items | "FetchArticles" >> FetchArticles(opts.fetch_config())
-    unique = fetched.articles | "DedupExact" >> DedupExact(streaming=streaming, ttl_s=opts.dedup_ttl)
+    articles = fetched.articles | "DedupExact" >> DedupExact(streaming=streaming, ttl_s=opts.dedup_ttl)
+    dead_letters = [polled.dead_letter, fetched.dead_letter]
+    enrichers = build_enrichers(opts)
+    if enrichers:
+        enriched = articles | "Enrich" >> Enrich(enrichers, streaming=streaming, window_s=opts.write_interval)
+        articles = enriched["articles"]
+        dead_letters.append(enriched[ENRICH_DEAD_LETTER])
     write = dict(streaming=streaming, window_s=opts.write_interval, max_rows=opts.max_rows_per_file)
-    article_files = unique | "WriteArticles" >> WriteParquet(opts.output, ARTICLES_TABLE, **write)
+    article_files = articles | "WriteArticles" >> WriteParquet(opts.output, ARTICLES_TABLE, **write)
     dead_letter_files = (
-        (polled.dead_letter, fetched.dead_letter)
+        dead_letters
         | "AllDeadLetters" >> beam.Flatten()
         | "WriteDeadLetters" >> WriteParquet(opts.output, DEAD_LETTERS_TABLE, **write)
     )

@@ -1,0 +1,92 @@
+"""The parallel-branch join with two small real enrichers: one that always works and
+one that fails on some articles."""
+from typing import Any, Sequence
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from schemas.records import Article
+from tests.factories import article
+from transforms import metrics
+from transforms.enrich import DEAD_LETTER, Enrich, Enricher
+
+
+class WordCountStory(Enricher):
+    name = "story"
+    columns = ("story_id",)
+
+    def load(self) -> None:
+        self.loaded = True
+
+    def enrich(self, articles: Sequence[Article]) -> list[dict[str, Any]]:
+        assert self.loaded
+        return [{"story_id": f"words-{len(a.text.split())}"} for a in articles]
+
+
+class FragileTopic(Enricher):
+    """Raises on any batch that holds an article titled 'boom', like a model choking on one input."""
+
+    name = "topic"
+    columns = ("primary_event",)
+    batch_size = 4
+
+    def load(self) -> None:
+        pass
+
+    def enrich(self, articles: Sequence[Article]) -> list[dict[str, Any]]:
+        if any(a.title == "boom" for a in articles):
+            raise RuntimeError("model exploded")
+        return [{"primary_event": "OTHER"} for _ in articles]
+
+
+class Overreaching(Enricher):
+    name = "greedy"
+    columns = ("story_id",)
+
+    def load(self) -> None:
+        pass
+
+    def enrich(self, articles):
+        return [{"title": "rewritten"} for _ in articles]
+
+
+def _articles(n: int, bad: set[int]) -> list[Article]:
+    return [
+        article(text=" ".join(["كلمة"] * (i + 1)), link=f"https://n.example/{i}", guid=f"g{i}", title="boom" if i in bad else f"خبر {i}")
+        for i in range(n)
+    ]
+
+
+def test_branches_join_and_a_failing_branch_still_writes_the_article():
+    articles = _articles(10, bad={3})
+    with TestPipeline() as p:
+        out = p | beam.Create(articles) | Enrich([WordCountStory(), FragileTopic()])
+        summary = out["articles"] | beam.Map(lambda a: (a.title, a.story_id, a.primary_event))
+        expected = [
+            (a.title, f"words-{len(a.text.split())}", None if a.title == "boom" else "OTHER") for a in articles
+        ]
+        assert_that(summary, equal_to(expected))
+        assert_that(
+            out[DEAD_LETTER] | beam.Map(lambda d: (d.stage, d.error_kind, "model exploded" in d.error)),
+            equal_to([("enrich_topic", "model_error", True)]),
+            label="DeadLetters",
+        )
+    counters = metrics.query_counters(p.result)
+    assert counters["enriched_story"] == 10
+    assert counters["enriched_topic"] == 9
+    assert counters["enrich_failed_topic"] == 1
+
+
+def test_an_enricher_may_only_set_its_own_columns():
+    articles = _articles(3, bad=set())
+    with TestPipeline() as p:
+        out = p | beam.Create(articles) | Enrich([Overreaching()])
+        assert_that(out["articles"] | beam.Map(lambda a: a.title), equal_to([a.title for a in articles]))
+        assert_that(out[DEAD_LETTER] | beam.Map(lambda d: "does not own" in d.error), equal_to([True] * 3), label="DL")
+
+
+def test_enrich_needs_an_enricher():
+    with pytest.raises(ValueError):
+        Enrich([])
