@@ -3,11 +3,18 @@
     akhbar run --feeds FILE --output DIR [--once | --streaming] [Beam options]
     akhbar demo [--output DIR] [--streaming --duration S]
     akhbar serve-sample [--port N] [--faults]
+    akhbar eval KIND [...]        KIND is implemented by pipelines/eval_KIND.py
+    akhbar compact DIR [...]
+    akhbar report DIR [...]
 """
 from __future__ import annotations
 
+from pipelines import logs
+
+logs.configure()  # before Beam is imported: see pipelines/logs.py
+
 import argparse
-import logging
+import importlib
 import sys
 import tempfile
 from pathlib import Path
@@ -53,19 +60,43 @@ def demo_command(argv: Sequence[str]) -> int:
         return run_command(run_args + beam_args)
 
 
+def eval_command(argv: Sequence[str]) -> int:
+    """``akhbar eval KIND ...`` runs ``pipelines.eval_KIND.main(argv)``: one module per evaluation."""
+    if not argv or argv[0].startswith("-"):
+        print("usage: akhbar eval KIND [...]  (e.g. ner, events, dedup)", file=sys.stderr)
+        return 2
+    kind = argv[0]
+    if not kind.isidentifier():
+        print(f"akhbar eval: unknown kind {kind!r}", file=sys.stderr)
+        return 2
+    try:
+        module = importlib.import_module(f"pipelines.eval_{kind}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"pipelines.eval_{kind}":
+            raise
+        print(f"akhbar eval: unknown kind {kind!r}", file=sys.stderr)
+        return 2
+    return module.main(list(argv[1:]))
+
+
+# Commands implemented in their own modules, imported only when used: "name": "module:function".
+MODULE_COMMANDS = {
+    "serve-sample": "sample.server:main",
+    "compact": "pipelines.compact:main",
+    "report": "pipelines.report:main",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    commands = {"run": run_command, "demo": demo_command}
+    commands = {"run": run_command, "demo": demo_command, "eval": eval_command}
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0
     command, rest = argv[0], argv[1:]
-    if command == "serve-sample":
-        from sample.server import main as serve
-
-        return serve(rest)
+    if command in MODULE_COMMANDS:
+        module_name, function = MODULE_COMMANDS[command].split(":")
+        return getattr(importlib.import_module(module_name), function)(rest)
     if command not in commands:
         print(f"akhbar: unknown command {command!r}; try 'akhbar --help'", file=sys.stderr)
         return 2

@@ -150,12 +150,16 @@ def run(argv: Sequence[str] | None = None):
     pipeline = beam.Pipeline(options=opts)
     build_pipeline(pipeline, feeds, opts)
     result = pipeline.run()
-    result.wait_until_finish()
+    try:
+        result.wait_until_finish()
+    except KeyboardInterrupt:
+        # Ctrl-C stops a streaming run: cancel the job so the runner shuts down cleanly.
+        LOG.warning("interrupted: cancelling the job")
+        result.cancel()
     return result, time.monotonic() - started
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from pipelines.cli import main
 
     sys.exit(main(["run", *sys.argv[1:]]))

@@ -202,7 +202,7 @@ class PollFeedFn(beam.DoFn):
             feed_state.next_due = now.timestamp() + delay
             state.write(feed_state)
             self._failed.inc()
-            LOG.warning("feed %s failed (%s); next try in %.0fs", feed_url, exc, delay)
+            LOG.warning("feed %s failed (%s); backing off %.0fs before its next poll", feed_url, exc, delay)
             yield beam.pvalue.TaggedOutput(
                 DEAD_LETTER,
                 DeadLetter(stage=STAGE, error_kind=exc.kind, error=str(exc), input=feed_url, feed_url=feed_url),
