@@ -35,6 +35,9 @@ def run_command(argv: Sequence[str]) -> int:
     except (ingest.UsageError, FeedListError) as exc:
         print(f"akhbar run: {exc}", file=sys.stderr)
         return 2
+    except ingest.Interrupted:
+        print(f"stopped; the files written so far are complete: {opts.output}")
+        return 0
     summary = RunSummary(metrics.query_counters(result), opts.output, seconds)
     print(summary.render())
     if not opts.view_as(StandardOptions).streaming and not summary.balanced:

@@ -57,6 +57,10 @@ class UsageError(ValueError):
     pass
 
 
+class Interrupted(Exception):
+    """The run was stopped by the user (Ctrl-C); files written so far are complete."""
+
+
 @dataclass(frozen=True)
 class IngestOutputs:
     """Handles on what a built pipeline writes, for tests and callers that extend it."""
@@ -152,10 +156,15 @@ def run(argv: Sequence[str] | None = None):
     result = pipeline.run()
     try:
         result.wait_until_finish()
-    except KeyboardInterrupt:
-        # Ctrl-C stops a streaming run: cancel the job so the runner shuts down cleanly.
-        LOG.warning("interrupted: cancelling the job")
-        result.cancel()
+    except KeyboardInterrupt as exc:
+        # Ctrl-C stops a streaming run. Cancel the job if its service still answers; a local
+        # runner is often already shutting down with this process, which is just as clean.
+        LOG.warning("interrupted: stopping the job")
+        try:
+            result.cancel()
+        except Exception as cancel_error:  # noqa: BLE001 - the job service may already be gone
+            LOG.info("job service gone before cancel: %s", cancel_error)
+        raise Interrupted() from exc
     return result, time.monotonic() - started
 
 

@@ -87,3 +87,36 @@ def test_streaming_on_prism_picks_up_items_published_mid_run(tmp_path):
     assert len(late_rows) == 2
     assert all(row[2] >= started.replace(microsecond=0) for row in late_rows)
     assert not list(out.rglob("*.inprogress"))
+
+
+def test_ctrl_c_stops_an_open_ended_streaming_run_cleanly(tmp_path):
+    if find_prism() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the Prism binary is missing: `make prism` builds it")
+        pytest.skip("the Prism binary is missing: run `make prism`")
+    import signal
+
+    from sample.server import SampleNewsServer
+
+    with SampleNewsServer() as server:
+        feeds = tmp_path / "feeds.txt"
+        server.write_feed_list(feeds)
+        out = tmp_path / "out"
+        log = (tmp_path / "job.log").open("w")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "run", "--feeds", str(feeds), "--output", str(out),
+             "--streaming", "--poll_interval", "3", "--write_interval", "3", "--allow_loopback"],
+            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_for(lambda: _article_rows(out), proc, 40, "the first Parquet files")
+            proc.send_signal(signal.SIGINT)
+            rc = proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            log.close()
+    output = (tmp_path / "job.log").read_text()
+    assert rc == 0, output[-3000:]
+    assert "stopped; the files written so far are complete" in output
+    assert _article_rows(out), "the files written before the stop stay readable"
