@@ -35,6 +35,10 @@ class RunSummary:
         return self.counters.get(metrics.ROWS_WRITTEN_PREFIX + DEAD_LETTERS_TABLE, 0)
 
     @property
+    def enrichment_failures(self) -> int:
+        return sum(v for k, v in self.counters.items() if k.startswith(metrics.ENRICH_FAILED_PREFIX))
+
+    @property
     def balanced(self) -> bool:
         """Every item is written, a duplicate, or a dead letter."""
         return self.items_seen == self.articles_written + self.duplicates + self.items_dead_lettered
@@ -52,7 +56,8 @@ class RunSummary:
             f"articles written    {self.articles_written} "
             f"({c.get(metrics.TEXT_FROM_FEED, 0)} with text from the feed, {c.get(metrics.PAGES_FAILED, 0)} pages failed)",
             f"duplicates dropped  {self.duplicates} ({dups or 'none'}; re-polled entries {c.get(metrics.ITEMS_REPEATED, 0)})",
-            f"dead letters        {self.dead_letters} ({c.get(metrics.FEEDS_FAILED, 0)} feeds, {self.items_dead_lettered} items)",
+            f"dead letters        {self.dead_letters} ({c.get(metrics.FEEDS_FAILED, 0)} feeds, {self.items_dead_lettered} items, "
+            f"{self.enrichment_failures} enrichment failures on written articles)",
             f"accounted for       {'yes' if self.balanced else 'NO'}: seen = written + duplicates + item dead letters",
             f"took                {self.seconds:.1f}s",
             f"output              {self.output}",

@@ -45,8 +45,8 @@ class Enricher(abc.ABC):
 class EnrichFn(beam.DoFn):
     def __init__(self, enricher: Enricher):
         self._enricher = enricher
-        self._enriched = metrics.counter(f"enriched_{enricher.name}")
-        self._failed = metrics.counter(f"enrich_failed_{enricher.name}")
+        self._enriched = metrics.counter(metrics.ENRICHED_PREFIX + enricher.name)
+        self._failed = metrics.counter(metrics.ENRICH_FAILED_PREFIX + enricher.name)
 
     def setup(self) -> None:
         self._enricher.load()

@@ -24,6 +24,8 @@ TEXT_FROM_FEED = "text_from_feed"
 DUPLICATES_PREFIX = "duplicates_"  # + key name: url, guid, text
 ROWS_WRITTEN_PREFIX = "rows_written_"  # + table name
 FILES_WRITTEN = "files_written"
+ENRICHED_PREFIX = "enriched_"  # + enricher name
+ENRICH_FAILED_PREFIX = "enrich_failed_"  # + enricher name: the article is still written
 
 
 def counter(name: str):
