@@ -6,6 +6,10 @@ sample server; the pipeline runs once per mode on the DirectRunner and the
 wall time of the whole run (including pipeline start-up) is reported.
 
     .venv/bin/python -m bench.throughput --copies 20
+    .venv/bin/python -m bench.throughput --copies 10 --ner_model none --event_model none --near_dup_policy off
+
+Flags it does not know are passed to the pipeline, so each stage's cost can be
+measured by switching it off.
 """
 from __future__ import annotations
 
@@ -73,12 +77,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--copies", type=int, default=20)
     parser.add_argument("--workers", type=int, default=0, help="multi_processing workers (0: in-process)")
-    args = parser.parse_args()
-    extra = []
+    args, pipeline_args = parser.parse_known_args()
+    extra = list(pipeline_args)
     if args.workers:
-        extra = ["--direct_running_mode=multi_processing", f"--direct_num_workers={args.workers}"]
+        extra += ["--direct_running_mode=multi_processing", f"--direct_num_workers={args.workers}"]
     articles = replicated_corpus(args.copies)
-    report = {"machine": machine(), "articles_served": len(articles), "workers": args.workers or "in-process"}
+    report = {
+        "machine": machine(),
+        "articles_served": len(articles),
+        "workers": args.workers or "in-process",
+        "pipeline_args": pipeline_args,
+    }
     with SampleNewsServer(articles=articles) as server:
         report["with_page_fetch"] = run_once(server, extra)
         report["feed_text_only"] = run_once(server, [*extra, "--no_fetch_pages"])

@@ -22,7 +22,7 @@ from typing import Sequence
 
 from apache_beam.options.pipeline_options import StandardOptions
 
-from pipelines import ingest
+from pipelines import ingest, progress
 from pipelines.feedlist import FeedListError
 from pipelines.summary import RunSummary
 from transforms import metrics
@@ -31,7 +31,9 @@ from transforms import metrics
 def run_command(argv: Sequence[str]) -> int:
     try:
         opts = ingest.pipeline_options(argv)
-        result, seconds = ingest.run(argv)
+        # The counters are only readable at the end; meanwhile show the rows appearing under --output.
+        with progress.watch_output(opts.output, "run"):
+            result, seconds = ingest.run(argv)
     except (ingest.UsageError, FeedListError) as exc:
         print(f"akhbar run: {exc}", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 
 Flow (each box is a composite PTransform with a dead-letter output)::
 
-    feed URLs -> PollFeeds -> FetchArticles -> DedupExact -> Enrich -> WriteParquet(articles)
+    feed URLs -> PollFeeds -> FetchArticles -> DedupExact -> DedupNear -> Enrich -> WriteParquet(articles)
                      |             |                         |            +
                      +-------------+-------------------------+--> WriteParquet(dead_letters)
 
@@ -38,14 +38,18 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
 from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
+from pipelines import flink
 from pipelines.feedlist import read_feed_list
 from pipelines.options import AkhbarOptions
 from schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
 from transforms.dedup import DedupExact
 from transforms.enrich import DEAD_LETTER as ENRICH_DEAD_LETTER
 from transforms.enrich import Enrich, Enricher
+from transforms.events import event_enricher
 from transforms.feeds import PollFeeds
 from transforms.fetch import FetchArticles
+from transforms.ner import ner_enricher
+from transforms.neardup import DedupNear
 from transforms.parquet import WriteParquet
 
 LOG = logging.getLogger(__name__)
@@ -77,16 +81,23 @@ def poll_requests(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOpt
     start = Timestamp.now()
     stop = start + Duration(seconds=opts.duration) if opts.duration else MAX_TIMESTAMP
     feeds = list(feeds)
-    return (
-        pipeline
-        | "Tick" >> PeriodicImpulse(start_timestamp=start, stop_timestamp=stop, fire_interval=tick)
-        | "FeedUrlsPerTick" >> beam.FlatMap(lambda _tick: feeds)
-    )
+    if flink.is_flink(opts):
+        # PeriodicImpulse's watermark is lost on portable Flink: see pipelines/flink.py.
+        ticks = pipeline | "Tick" >> flink.FlinkTicks(tick)
+    else:
+        ticks = pipeline | "Tick" >> PeriodicImpulse(start_timestamp=start, stop_timestamp=stop, fire_interval=tick)
+    return ticks | "FeedUrlsPerTick" >> beam.FlatMap(lambda _tick: feeds)
 
 
 def build_enrichers(opts: AkhbarOptions) -> list[Enricher]:
     """The model branches this run applies to every article, from the options."""
     enrichers: list[Enricher] = []
+    events = event_enricher(opts.event_model)
+    if events is not None:
+        enrichers.append(events)
+    ner = ner_enricher(opts.ner_model, backend=opts.ner_backend, batch_size=opts.ner_batch_size)
+    if ner is not None:
+        enrichers.append(ner)
     return enrichers
 
 
@@ -95,6 +106,11 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
     polled = poll_requests(pipeline, feeds, opts, streaming) | "PollFeeds" >> PollFeeds(opts.poll_config())
     fetched = polled.items | "FetchArticles" >> FetchArticles(opts.fetch_config())
     articles = fetched.articles | "DedupExact" >> DedupExact(streaming=streaming, ttl_s=opts.dedup_ttl)
+    on_flink_streaming = streaming and flink.is_flink(opts)
+    if on_flink_streaming:  # see flink.stamp_processing_time
+        articles = flink.stamp_processing_time(articles, "StampAfterDedup")
+    if opts.near_dup_policy != "off":
+        articles = articles | "DedupNear" >> DedupNear(opts.near_dup_options(), streaming=streaming)
     dead_letters = [polled.dead_letter, fetched.dead_letter]
     enrichers = build_enrichers(opts)
     if enrichers:
@@ -102,6 +118,8 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
         articles = enriched["articles"]
         dead_letters.append(enriched[ENRICH_DEAD_LETTER])
     write = dict(streaming=streaming, window_s=opts.write_interval, max_rows=opts.max_rows_per_file)
+    if on_flink_streaming:
+        articles = flink.stamp_processing_time(articles, "StampBeforeWrite")
     article_files = articles | "WriteArticles" >> WriteParquet(opts.output, ARTICLES_TABLE, **write)
     dead_letter_files = (
         dead_letters
@@ -142,6 +160,8 @@ def pipeline_options(argv: Sequence[str]) -> AkhbarOptions:
                 argv.append(f"--prism_location={prism}")
         else:
             argv.append("--runner=DirectRunner")
+    elif flink.is_flink(PipelineOptions(argv)):
+        argv.extend(flink.flink_defaults(argv))
     return PipelineOptions(argv).view_as(AkhbarOptions)
 
 
@@ -155,7 +175,11 @@ def run(argv: Sequence[str] | None = None):
     build_pipeline(pipeline, feeds, opts)
     result = pipeline.run()
     try:
-        result.wait_until_finish()
+        if flink.is_flink(opts) and opts.view_as(StandardOptions).streaming:
+            flink_master = opts.view_as(PipelineOptions).get_all_options().get("flink_master")
+            flink.wait_for_streaming_run(result, opts.duration, 2 * opts.write_interval, flink_master)
+        else:
+            result.wait_until_finish()
     except KeyboardInterrupt as exc:
         # Ctrl-C stops a streaming run. Cancel the job if its service still answers; a local
         # runner is often already shutting down with this process, which is just as clean.

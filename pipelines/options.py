@@ -12,6 +12,9 @@ from transforms.dedup import DEFAULT_TTL_S
 from transforms.fetch import FetchConfig
 from transforms.feeds import PollConfig
 from transforms.http import HttpConfig
+from transforms.neardup import DEFAULT_MODEL as NEAR_DUP_MODEL
+from transforms.neardup import DEFAULT_TTL_S as NEAR_DUP_TTL_S
+from transforms.neardup import DedupNearOptions
 
 
 class AkhbarOptions(PipelineOptions):
@@ -51,6 +54,24 @@ class AkhbarOptions(PipelineOptions):
         parser.add_argument("--write_interval", type=int, default=30,
                             help="Streaming: seconds per output window (files appear this often).")
         parser.add_argument("--max_rows_per_file", type=int, default=50_000)
+        parser.add_argument("--near_dup_policy", choices=["keep", "drop", "off"], default="keep",
+                            help="Near-duplicates: keep all with story_id/duplicate_of/near_dup_score (default), "
+                                 "drop all but the first article of each story, or off (skip the stage).")
+        parser.add_argument("--near_dup_ttl", type=int, default=NEAR_DUP_TTL_S,
+                            help="Near-dup: seconds an article can be matched by later ones (default 3 days).")
+        parser.add_argument("--near_dup_shards", type=int, default=16,
+                            help="Streaming near-dup: index shards (keys of the stateful index; 1 = one global index).")
+        parser.add_argument("--near_dup_routes", type=int, default=8,
+                            help="Streaming near-dup: shards each article is checked against (MinHash routing values).")
+        parser.add_argument("--near_dup_model", default=str(NEAR_DUP_MODEL), help="Near-dup pair scorer JSON.")
+        parser.add_argument("--event_model", default="default",
+                            help="Event classifier: a model folder, 'default' (models/events-ar-small) or 'none'.")
+        parser.add_argument("--ner_model", default="default",
+                            help="NER: 'default' (models/ner-ar-small), 'none', a model folder or a Hugging Face "
+                                 "token-classification model path/hub id (needs the train extra).")
+        parser.add_argument("--ner_backend", choices=["auto", "onnx", "torch"], default="auto",
+                            help="NER runtime of the shipped model: ONNX Runtime (auto) or torch.")
+        parser.add_argument("--ner_batch_size", type=int, default=16, help="NER: articles per model batch.")
 
     def http_config(self, max_bytes: int) -> HttpConfig:
         return HttpConfig(
@@ -61,6 +82,16 @@ class AkhbarOptions(PipelineOptions):
             user_agent=self.http_user_agent,
             allow_loopback=self.allow_loopback,
             allow_private=self.allow_private,
+        )
+
+    def near_dup_options(self) -> DedupNearOptions:
+        return DedupNearOptions(
+            policy=self.near_dup_policy,
+            ttl_s=self.near_dup_ttl,
+            shards=self.near_dup_shards,
+            routes=self.near_dup_routes,
+            model_path=self.near_dup_model,
+            window_s=self.write_interval,
         )
 
     def poll_config(self) -> PollConfig:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SCHEMA_VERSION_KEY = b"akhbar.schema_version"
 TABLE_KEY = b"akhbar.table"
 
@@ -53,6 +53,8 @@ ARTICLE_SCHEMA = pa.schema(
         pa.field("event_types", pa.list_(pa.field("element", EVENT_TYPE))),
         pa.field("primary_event", pa.string()),
         pa.field("story_id", pa.string()),
+        pa.field("duplicate_of", pa.string()),
+        pa.field("near_dup_score", pa.float32()),
     ],
     metadata={SCHEMA_VERSION_KEY: SCHEMA_VERSION.encode(), TABLE_KEY: ARTICLES_TABLE.encode()},
 )

@@ -62,6 +62,8 @@ class Article:
     event_types: list[dict[str, Any]] | None = None
     primary_event: str | None = None
     story_id: str | None = None
+    duplicate_of: str | None = None
+    near_dup_score: float | None = None
 
     def to_row(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -1,0 +1,190 @@
+"""Running akhbar on Apache Flink: runner defaults and a streaming tick source that works there.
+
+Why a separate tick source: on Beam's portable Flink runner, ``PeriodicImpulse``
+(a splittable DoFn) runs, but its watermark estimate is not honoured: the
+Impulse under it sends Flink's MAX watermark at once, so every event-time
+window downstream is closed before its articles arrive and they are dropped
+as late (seen here: Flink 1.19.3, Beam 2.62 runner, Python SDK 2.77; compare
+apache/beam#19637, #27648). ``FlinkTicks`` uses Java's unbounded
+``GenerateSequence`` instead, expanded by Beam's Java expansion service and
+read natively by the Flink runner, whose watermark follows processing time.
+Each feed still keeps its own schedule and conditional-GET state in
+``PollFeedFn``; the ticks only ask it whether a feed is due.
+
+The jars (Beam's Flink job server and expansion service, from Maven Central)
+are fetched into ``.cache/flink`` by ``deploy/flink/local/flink_local.py fetch``;
+``$AKHBAR_FLINK_CACHE`` points elsewhere (the Docker image sets it).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import urllib.request
+from pathlib import Path
+from typing import Sequence
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.transforms.window import TimestampedValue
+
+LOG = logging.getLogger(__name__)
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FLINK_VERSION = "1.19"
+GENERATE_SEQUENCE_URN = "beam:external:java:generate_sequence:v1"
+
+
+class FlinkClusterOptions(PipelineOptions):
+    """Options of Beam's Java Flink runner that Python does not declare; declared here so they
+    parse without a warning and are forwarded to the job server (which reads them by name)."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser) -> None:
+        parser.add_argument("--checkpointing_interval", type=int, default=None,
+                            help="Flink: milliseconds between checkpoints (streaming; off when unset).")
+        parser.add_argument("--checkpointing_mode", choices=["EXACTLY_ONCE", "AT_LEAST_ONCE"], default=None)
+        parser.add_argument("--state_backend", default=None,
+                            help="Flink: keyed state backend for this job (e.g. rocksdb).")
+        parser.add_argument("--state_backend_storage_path", default=None,
+                            help="Flink: checkpoint storage URL (file://, s3://, gs://).")
+        parser.add_argument("--max_bundle_size", type=int, default=None)
+        parser.add_argument("--max_bundle_time_ms", type=int, default=None)
+
+
+def flink_cache() -> Path:
+    return Path(os.environ.get("AKHBAR_FLINK_CACHE", REPO_ROOT / ".cache" / "flink"))
+
+
+def job_server_jar() -> Path:
+    return flink_cache() / "jobserver" / "beam-flink-job-server.jar"
+
+
+def expansion_service_jar() -> Path:
+    return flink_cache() / "jobserver" / "beam-expansion-service.jar"
+
+
+def is_flink(options: PipelineOptions) -> bool:
+    runner = options.view_as(StandardOptions).runner
+    name = runner if isinstance(runner, str) else type(runner).__name__ if runner else ""
+    return "flink" in (name or "").lower()
+
+
+def _has_flag(argv: Sequence[str], name: str) -> bool:
+    return any(a == name or a.startswith(name + "=") for a in argv)
+
+
+def _flag_value(argv: Sequence[str], name: str) -> str | None:
+    for i, a in enumerate(argv):
+        if a.startswith(name + "="):
+            return a.split("=", 1)[1]
+        if a == name and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
+
+
+def flink_defaults(argv: Sequence[str]) -> list[str]:
+    """Flags added to a FlinkRunner run that leaves them out.
+
+    * ``--flink_version=1.19`` and ``--flink_job_server_jar``: the job server
+      fetched into the cache (Beam would otherwise download a jar that the
+      registry here does not serve).
+    * ``--environment_type=LOOPBACK`` with ``--flink_master=[local]`` (the
+      default DOCKER needs a Docker engine); a cluster needs EXTERNAL with a
+      worker pool, or DOCKER/PROCESS, which the caller names.
+    """
+    extra: list[str] = []
+    if not _has_flag(argv, "--flink_version"):
+        extra.append(f"--flink_version={FLINK_VERSION}")
+    if not _has_flag(argv, "--flink_job_server_jar") and not _has_flag(argv, "--job_endpoint"):
+        jar = job_server_jar()
+        if jar.is_file():
+            extra.append(f"--flink_job_server_jar={jar}")
+    master = _flag_value(argv, "--flink_master") or "[auto]"
+    if not _has_flag(argv, "--environment_type") and master in ("[local]", "[auto]"):
+        extra.append("--environment_type=LOOPBACK")
+    return extra
+
+
+def wait_for_streaming_run(result, duration_s: float | None, grace_s: float, flink_master: str | None) -> None:
+    """Wait for a Flink streaming job; with a duration, cancel it after duration + grace seconds.
+
+    The job server's cancel ends the Beam job but (Beam 2.62 runner, remote cluster) leaves
+    the Flink job running, so the Flink job of the same name is cancelled over REST too.
+    """
+    if not duration_s:
+        result.wait_until_finish()
+        return
+    state = result.wait_until_finish(duration=int((duration_s + grace_s) * 1000))
+    if str(state or result.state).upper().endswith(("DONE", "FAILED", "CANCELLED")):
+        return
+    try:
+        result.cancel()
+        result.wait_until_finish(duration=30_000)
+    except Exception as exc:  # noqa: BLE001 - a cancelled portable job reports itself as failed
+        LOG.info("job ended by cancel: %s", exc)
+    if flink_master and not flink_master.startswith("["):
+        cancel_flink_job(flink_master, str(result._job_id).split("_")[0])
+
+
+def cancel_flink_job(flink_master: str, job_name: str) -> list[str]:
+    """Cancel the running Flink jobs named ``job_name`` via the REST API; return their ids."""
+    base = flink_master if "://" in flink_master else f"http://{flink_master}"
+    with urllib.request.urlopen(f"{base}/jobs/overview", timeout=10) as response:
+        jobs = json.load(response)["jobs"]
+    cancelled = []
+    for job in jobs:
+        if job["name"] == job_name and job["state"] not in ("FINISHED", "CANCELED", "FAILED"):
+            request = urllib.request.Request(f"{base}/jobs/{job['jid']}?mode=cancel", method="PATCH")
+            urllib.request.urlopen(request, timeout=10).close()
+            cancelled.append(job["jid"])
+    return cancelled
+
+
+def stamp_processing_time(pcoll, label: str):
+    """Re-stamp elements with the current time, for event-time windows after stateful stages.
+
+    On the portable Flink runner, elements leaving a stateful DoFn with event-time timers
+    (DedupExact's TTL) arrived behind the watermark and every one was dropped as late at
+    the next windowed GroupByKey (Flink's droppedDueToLateness counter: all 76 of 76).
+    Moving a timestamp forward to "now" is always allowed, and a window of write time is
+    what the streaming output is grouped by anyway.
+    """
+    return pcoll | label >> beam.Map(lambda element: TimestampedValue(element, time.time()))
+
+
+class FlinkTicks(beam.PTransform):
+    """An unbounded tick every ``interval_s`` seconds, for Flink streaming."""
+
+    def __init__(self, interval_s: float, expansion_service=None):
+        super().__init__()
+        self._interval_ms = max(int(interval_s * 1000), 1)
+        self._expansion_service = expansion_service
+
+    def _service(self):
+        if self._expansion_service is not None:
+            return self._expansion_service
+        address = os.environ.get("AKHBAR_EXPANSION_SERVICE")
+        if address:
+            return address
+        from apache_beam.transforms.external import JavaJarExpansionService
+
+        jar = expansion_service_jar()
+        if not jar.is_file():
+            raise FileNotFoundError(
+                f"Beam's Java expansion service is missing at {jar}: run "
+                "`python deploy/flink/local/flink_local.py fetch` or set AKHBAR_EXPANSION_SERVICE=host:port"
+            )
+        # use_deprecated_read: expand to a primitive unbounded Read that Flink runs natively
+        # (the SDF form needs a Java SDK harness, i.e. Docker).
+        return JavaJarExpansionService(str(jar), extra_args=["{{PORT}}", "--experiments=use_deprecated_read"])
+
+    def expand(self, pbegin):
+        from apache_beam.transforms.external import ExternalTransform, ImplicitSchemaPayloadBuilder
+
+        # No max_read_time: Java expands that into a ParDo that needs a Java SDK harness.
+        # A run with --duration is cancelled by run_on_flink() instead.
+        config = {"start": 0, "period": self._interval_ms, "elements_per_period": 1}
+        return pbegin | ExternalTransform(
+            GENERATE_SEQUENCE_URN, ImplicitSchemaPayloadBuilder(config), self._service()
+        )

@@ -1,0 +1,126 @@
+"""A streaming job on the standalone Flink cluster, checkpointing on: it polls the sample
+server, survives its TaskManager process being killed and restarted with no article lost
+and none written twice, picks up items published after that, and is then cancelled."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.ingest import REPO_ROOT
+from transforms.normalize import canonical_url
+from transforms.parquet import table_glob
+
+from tests.flink.conftest import flink_local
+from tests.flink.test_flink_batch import model_flags
+
+pytestmark = [pytest.mark.slow, pytest.mark.flink]
+
+
+def _article_rows(out: Path) -> list[tuple]:
+    if not list(out.glob("articles/date=*/*.parquet")):
+        return []
+    return duckdb.sql(f"SELECT article_id, canonical_url FROM read_parquet('{table_glob(str(out), 'articles')}')").fetchall()
+
+
+def _wait_for(predicate, timeout_s: float, what: str, proc: subprocess.Popen):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        assert proc.poll() is None, f"the submitting process ended before {what}"
+        time.sleep(1)
+    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+
+
+def _running_job(cluster) -> dict | None:
+    jobs = [j for j in cluster.jobs() if j["state"] not in ("FINISHED", "CANCELED", "FAILED")]
+    return jobs[0] if jobs else None
+
+
+def _job_fully_running(cluster, job_id: str) -> bool:
+    job = cluster.rest(f"/jobs/{job_id}")
+    return job["state"] == "RUNNING" and all(v["status"] == "RUNNING" for v in job["vertices"])
+
+
+def _story_groups(server) -> dict[str, set[str]]:
+    """Canonical URLs by story: an original with its verbatim republications (exact duplicates,
+    of which streaming keeps whichever arrives first), or a single article."""
+    by_id = {a.id: a for a in server.articles}
+    groups: dict[str, set[str]] = {}
+    for article in server.articles:
+        original = by_id.get(article.republished_from or "")
+        story = original.id if original is not None and original.body == article.body else article.id
+        groups.setdefault(story, set()).add(canonical_url(server.page_url(article)))
+    return groups
+
+
+def _each_story_written_once(groups: dict[str, set[str]], written: list[str]) -> bool:
+    return all(len(urls & set(written)) == 1 for urls in groups.values())
+
+
+def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_cluster, tmp_path):
+    from sample.server import SampleNewsServer
+
+    with SampleNewsServer() as server:
+        feeds = tmp_path / "feeds.txt"
+        server.write_feed_list(feeds)
+        out = tmp_path / "out"
+        groups = _story_groups(server)
+        log = (tmp_path / "job.log").open("w")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "run", "--feeds", str(feeds), "--output", str(out),
+             "--streaming", "--poll_interval", "3", "--write_interval", "3", "--allow_loopback",
+             "--read_timeout", "3", *model_flags(), *flink_local.runner_args(flink_cluster),
+             "--checkpointing_interval=2000"],
+            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        job_id = None
+        try:
+            def all_written():
+                return _each_story_written_once(groups, [row[1] for row in _article_rows(out)])
+
+            _wait_for(all_written, 180, "every sample story", proc)
+            job_id = _running_job(flink_cluster)["jid"]
+            checkpoints = flink_cluster.rest(f"/jobs/{job_id}/checkpoints")["counts"]["completed"]
+            assert checkpoints > 0, "checkpointing must be on"
+
+            # A TaskManager crash: SIGKILL its process, then start a new one.
+            flink_cluster.kill("taskmanager")
+            _wait_for(lambda: not _job_fully_running(flink_cluster, job_id), 60, "Flink to notice the lost TaskManager", proc)
+            flink_cluster.start_taskmanager("taskmanager")
+            _wait_for(lambda: _job_fully_running(flink_cluster, job_id), 120, "the job to restore from its checkpoint", proc)
+            restarts = flink_cluster.rest(f"/jobs/{job_id}/exceptions")["exceptionHistory"]["entries"]
+            assert restarts, "the job must have failed over"
+
+            late = server.publish_late(2)
+            late_urls = {canonical_url(server.page_url(a)) for a in late}
+            _wait_for(lambda: late_urls <= {row[1] for row in _article_rows(out)}, 120,
+                      "the articles published after the restart", proc)
+        finally:
+            if job_id is None and flink_cluster.alive():
+                running = _running_job(flink_cluster)
+                job_id = running["jid"] if running else None
+            if job_id is not None:
+                flink_cluster.cancel_job(job_id)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # with the job server it started
+                proc.wait()
+            log.close()
+        assert flink_cluster.rest(f"/jobs/{job_id}")["state"] in ("CANCELED", "CANCELLING")
+    rows = _article_rows(out)
+    ids = [row[0] for row in rows]
+    assert len(ids) == len(set(ids)), "an article was written twice"
+    written = [row[1] for row in rows]
+    assert _each_story_written_once(groups, written), "a story was lost or written twice"
+    assert late_urls <= set(written), "an article published after the restart was lost"
+    assert not list(out.rglob("*.inprogress"))

@@ -1,0 +1,70 @@
+"""Assembly of the event training data: label checks, the held-out split, and no dev article in training."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.shared_data import shared_data
+from training.events import dataset
+from transforms.normalize import text_hash
+
+
+def _write(path, rows):
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+
+
+def test_written_lines_are_checked_and_other_never_combines(tmp_path):
+    path = tmp_path / "w.jsonl"
+    _write(path, [
+        {"id": "a", "title": "ت", "text": "ن", "labels": ["DIPLOMACY", "STATEMENT"], "primary": "DIPLOMACY"},
+        {"id": "b", "title": "ت", "text": "ن", "labels": ["OTHER", "ECONOMY"], "primary": "ECONOMY"},
+    ])
+    a, b = dataset.load_labeled_jsonl([path], "written")
+    assert (a.labels, a.primary) == (("DIPLOMACY", "STATEMENT"), "DIPLOMACY")
+    assert b.labels == ("ECONOMY",)
+    _write(path, [{"id": "c", "title": "ت", "text": "ن", "labels": ["WAR"], "primary": "WAR"}])
+    with pytest.raises(ValueError, match="WAR"):
+        dataset.load_labeled_jsonl([path], "written")
+    _write(path, [{"id": "d", "title": "ت", "text": "ن", "labels": ["PROTEST"], "primary": "ECONOMY"}])
+    with pytest.raises(ValueError, match="primary 'ECONOMY'"):
+        dataset.load_labeled_jsonl([path], "written")
+
+
+def test_heldout_split_is_seeded_and_keeps_copies_of_a_story_together():
+    examples = dataset.load_sample_corpus()
+    train, held = dataset.split_heldout(examples, 0.25, seed=3)
+    again = dataset.split_heldout(examples, 0.25, seed=3)
+    assert [e.id for e in held] == [e.id for e in again[1]]
+    assert len(train) + len(held) == len(examples) and held
+    assert not {text_hash(e.title) for e in train} & {text_hash(e.title) for e in held}
+
+
+def test_the_committed_written_set_is_valid():
+    paths = sorted(dataset.DATA_DIR.glob("written_*.jsonl"))
+    if not paths:
+        pytest.skip("no written training files yet")
+    examples = dataset.load_labeled_jsonl(paths, "written")
+    assert len({e.id for e in examples}) == len(examples), "duplicate ids in the written set"
+
+
+def test_no_dev_article_or_copy_reaches_training(tmp_path):
+    shared_data("ant", "ant.jsonl.gz")
+    dev = dataset.read_jsonl(dataset.DEV_LABELS)[:20]
+    dev_keys = {(r.get("source") or "ant", r["docno"]) for r in dev}
+    # A weak-label file that (wrongly) lists dev docnos next to other articles: they must be dropped.
+    from training.events.corpus import iter_articles
+
+    others = []
+    for article in iter_articles("ant"):
+        if ("ant", article.docno) not in dev_keys and len(article.text) > 200:
+            others.append(article)
+        if len(others) == 30:
+            break
+    weak = tmp_path / "weak.jsonl"
+    _write(weak, [{"docno": d, "source": s, "labels": ["OTHER"], "primary": "OTHER", "confidence": 0.9} for s, d in dev_keys]
+           + [{"docno": a.docno, "source": "ant", "labels": ["OTHER"], "primary": "OTHER", "confidence": 0.9} for a in others])
+    examples = dataset.load_weak(weak, dev_keys, min_confidence=0.0, max_per_primary=1000, seed=1)
+    ids = {e.id for e in examples}
+    assert not ids & {f"{s}:{d}" for s, d in dev_keys}
+    assert 0 < len(examples) <= len(others)

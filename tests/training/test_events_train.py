@@ -1,0 +1,128 @@
+"""The event classifier's training code, run for real on its smoke config (the bundled sample corpus)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipelines import eval_events
+from training.events import train
+from transforms.events import EVENT_TYPES, EventModel
+
+SMOKE = Path(train.__file__).with_name("configs") / "smoke.json"
+
+
+@pytest.fixture(scope="module")
+def smoke_model(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("events-smoke") / "model"
+    train.run(train.TrainConfig.from_file(SMOKE, out=str(out)))
+    return out
+
+
+def test_smoke_run_saves_an_onnx_model_with_thresholds_in_its_config(smoke_model):
+    for name in ("model.onnx", "tokenizer.json", "config.json", "metrics.json"):
+        assert (smoke_model / name).is_file(), name
+    config = json.loads((smoke_model / "config.json").read_text(encoding="utf-8"))
+    assert config["labels"] == list(EVENT_TYPES)
+    assert set(config["thresholds"]) == set(EVENT_TYPES)
+    assert all(t in train.THRESHOLD_GRID or t == 0.5 for t in config["thresholds"].values())
+    assert config["encoder"]["source"] == "own"
+    metrics = json.loads((smoke_model / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["heldout"]["articles"] == config["data"]["heldout"] > 0
+
+
+def test_smoke_model_runs_on_onnxruntime(smoke_model):
+    model = EventModel(smoke_model)
+    predictions = model.predict([("وزير الخارجية يلتقي نظيره", "بحث الوزيران العلاقات الثنائية"), ("", "")])
+    assert len(predictions) == 2
+    for p in predictions:
+        assert p.primary in EVENT_TYPES and p.primary in p.codes
+
+
+def test_training_is_seeded(smoke_model, tmp_path):
+    again = tmp_path / "again"
+    train.run(train.TrainConfig.from_file(SMOKE, out=str(again)))
+    pairs = [("اشتباكات عنيفة في المدينة", "قتلى وجرحى في قصف"), ("ارتفاع الأسعار", "البورصة تغلق على ارتفاع")]
+    first, _ = EventModel(smoke_model).scores(pairs)
+    second, _ = EventModel(again).scores(pairs)
+    np.testing.assert_allclose(first, second, atol=1e-5)
+    assert json.loads((smoke_model / "config.json").read_text())["thresholds"] == \
+        json.loads((again / "config.json").read_text())["thresholds"]
+
+
+def test_thresholds_maximise_f1_on_the_heldout_scores():
+    rng = np.random.default_rng(0)
+    gold = (rng.random((200, len(EVENT_TYPES))) < 0.3).astype(np.float32)
+    scores = np.clip(gold * 0.35 + rng.random(gold.shape) * 0.6, 0, 1)  # positives sit higher
+    thresholds = train.tune_thresholds(scores, gold)
+    for j, code in enumerate(EVENT_TYPES):
+        def f1(t):
+            pred = scores[:, j] >= t
+            tp = (pred & (gold[:, j] > 0)).sum()
+            return 2 * tp / (pred.sum() + gold[:, j].sum())
+        assert f1(thresholds[code]) >= max(f1(t) for t in train.THRESHOLD_GRID) - 1e-9
+
+
+def test_eval_command_prints_scores_for_a_jsonl(smoke_model, tmp_path, capsys):
+    from sample.corpus import load_corpus
+
+    path = tmp_path / "eval.jsonl"
+    rows = [{"title": a.title, "text": a.text, "labels": list(a.event_types), "primary": a.primary} for a in load_corpus()[:12]]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    assert eval_events.main(["--jsonl", str(path), "--model", str(smoke_model)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["articles"] == 12 and result["primary_articles"] == 12
+    assert set(result["per_type"]) == set(EVENT_TYPES)
+    assert 0.0 <= result["micro_f1"] <= 1.0 and 0.0 <= result["primary_accuracy"] <= 1.0
+    supported = sum(v["support"] for v in result["per_type"].values())
+    assert supported == sum(len(r["labels"]) for r in rows)
+
+
+def test_eval_rejects_unknown_codes_naming_them(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"title": "t", "text": "x", "labels": ["WAR"]}) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="WAR"):
+        eval_events.read_eval_lines(path)
+
+
+def test_event_scores_micro_macro_and_primary():
+    gold = [["DIPLOMACY", "STATEMENT"], ["PROTEST"], ["OTHER"]]
+    pred = [["DIPLOMACY"], ["PROTEST", "ARREST_LEGAL"], ["OTHER"]]
+    result = eval_events.event_scores(gold, pred, ["DIPLOMACY", "ARREST_LEGAL", "OTHER"], ["DIPLOMACY", "PROTEST", "OTHER"])
+    # tp=3 (DIPLOMACY, PROTEST, OTHER), fp=1 (ARREST_LEGAL), fn=1 (STATEMENT)
+    assert result["micro_precision"] == 0.75 and result["micro_recall"] == 0.75 and result["micro_f1"] == 0.75
+    assert result["per_type"]["STATEMENT"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1, "predicted": 0}
+    # macro over the 5 types seen in gold or predictions: DIPLOMACY 1, STATEMENT 0, PROTEST 1, ARREST_LEGAL 0, OTHER 1
+    assert result["macro_f1"] == 0.6
+    assert result["primary_accuracy"] == round(2 / 3, 4)
+
+
+def test_baseline_saves_a_numpy_model_that_scores_like_scikit_learn(tmp_path):
+    from training.events import baseline
+
+    folder = tmp_path / "tfidf"
+    result = baseline.run(train.TrainConfig.from_file(SMOKE), folder)  # raises if the saved scorer drifts
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    assert set(config["thresholds"]) == set(EVENT_TYPES)
+    model = EventModel(folder)
+    predictions = model.predict([("تظاهرة أمام البرلمان", "خرج آلاف المحتجين في مسيرة"), ("", "")])
+    assert all(p.primary in p.codes for p in predictions)
+    assert result["heldout"]["articles"] == config["data"]["heldout"]
+
+
+def test_smoke_run_on_the_project_encoder(tmp_path):
+    """The words path: models/encoder-ar-small fine-tuned under the two heads, exported, read by onnxruntime."""
+    encoder = train.repo_path("models/encoder-ar-small")
+    if not (encoder / "config.json").is_file():
+        pytest.skip(f"no project encoder at {encoder}")
+    out = tmp_path / "words"
+    train.run(train.TrainConfig.from_file(SMOKE, out=str(out), encoder=str(encoder), max_length=24, epochs=1, lr=1e-3))
+    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    assert config["inputs"] == "words" and config["encoder"]["source"] == "encoder-ar-small"
+    model = EventModel(out)
+    pairs = [("وزير الخارجية يلتقي نظيره", "بحث الوزيران العلاقات الثنائية"), ("عنوان", "")]
+    scores, probs = model.scores(pairs)
+    assert scores.shape == (2, len(EVENT_TYPES))
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-4)

@@ -1,0 +1,122 @@
+"""A cheap, strong baseline: TF-IDF character n-grams + logistic regression, saved as an event model folder.
+
+Same data, same held-out split and threshold tuning, same decision rules as
+the transformer (``train.py``); scored on the held-out split and, through the
+saved folder and ``EventModel`` (numpy only), on the dev set.
+
+    python -m training.events.baseline --config training/events/configs/tfidf.json   # -> models/events-ar-small
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from training.events.train import TrainConfig, assemble, dev_metrics, repo_path, scores_of, seed_everything, tune_thresholds
+from transforms.events import EVENT_TYPES, LINEAR_MODEL_TYPE, char_ngrams, decide, linear_document
+
+NGRAM_RANGE = (2, 5)
+
+
+def run(cfg: TrainConfig, model_out: Path, c: float = 4.0, max_features: int = 150_000) -> dict:
+    from safetensors.numpy import save_file
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    seed_everything(cfg.seed)
+    started = time.monotonic()
+    train, heldout = assemble(cfg)
+    vectorizer = TfidfVectorizer(analyzer=lambda doc: char_ngrams(doc, *NGRAM_RANGE), min_df=2, sublinear_tf=True,
+                                 max_features=max_features, dtype=np.float32)
+    x = vectorizer.fit_transform([linear_document(e.title, e.text) for e in train])
+    weights = np.array([e.weight for e in train])
+    type_w = np.zeros((x.shape[1], len(EVENT_TYPES)), np.float32)
+    type_b = np.full(len(EVENT_TYPES), -10.0, np.float32)  # a type with no training example is never on
+    for j, code in enumerate(EVENT_TYPES):
+        y = np.array([code in e.labels for e in train])
+        if 0 < y.sum() < len(y):
+            model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced").fit(x, y, sample_weight=weights)
+            type_w[:, j], type_b[j] = model.coef_[0], model.intercept_[0]
+    primary = LogisticRegression(C=c, max_iter=2000).fit(x, [e.primary for e in train], sample_weight=weights)
+    primary_w = np.zeros((x.shape[1], len(EVENT_TYPES)), np.float32)
+    primary_b = np.full(len(EVENT_TYPES), -30.0, np.float32)
+    for k, code in enumerate(primary.classes_):
+        primary_w[:, EVENT_TYPES.index(code)], primary_b[EVENT_TYPES.index(code)] = primary.coef_[k], primary.intercept_[k]
+
+    def scores(examples) -> tuple[np.ndarray, np.ndarray]:
+        m = vectorizer.transform([linear_document(e.title, e.text) for e in examples])
+        logits = np.asarray(m @ primary_w) + primary_b
+        probs = np.exp(logits - logits.max(1, keepdims=True))
+        return 1 / (1 + np.exp(-(np.asarray(m @ type_w) + type_b))), probs / probs.sum(1, keepdims=True)
+
+    held_s, held_p = scores(heldout)
+    gold = np.array([[code in e.labels for code in EVENT_TYPES] for e in heldout], dtype=np.float32)
+    thresholds = tune_thresholds(held_s, gold)
+    held = scores_of(decide(held_s, held_p, [thresholds[c_] for c_ in EVENT_TYPES]), heldout)
+
+    model_out.mkdir(parents=True, exist_ok=True)
+    grams = [None] * len(vectorizer.vocabulary_)
+    for gram, column in vectorizer.vocabulary_.items():
+        grams[column] = gram
+    save_file({"idf": vectorizer.idf_.astype(np.float32), "type_weights": type_w.astype(np.float16),
+               "type_bias": type_b, "primary_weights": primary_w.astype(np.float16), "primary_bias": primary_b},
+              str(model_out / "linear.safetensors"))
+    (model_out / "ngrams.json").write_text(json.dumps(grams, ensure_ascii=False), encoding="utf-8")
+    counts = {origin: sum(e.origin == origin for e in train) for origin in ("written", "weak", "sample")}
+    config = {
+        "model_type": LINEAR_MODEL_TYPE,
+        "labels": list(EVENT_TYPES),
+        "thresholds": thresholds,
+        "thresholds_tuned_on": f"held-out {cfg.heldout_fraction:.0%} of the training data (seed {cfg.seed})",
+        "ngram_range": list(NGRAM_RANGE),
+        "features": len(grams),
+        "C": c,
+        "train_config": dataclasses.asdict(cfg),
+        "data": {"train": len(train), "train_by_origin": counts, "heldout": len(heldout),
+                 "train_primary": {code: sum(e.primary == code for e in train) for code in EVENT_TYPES}},
+        "train_seconds": round(time.monotonic() - started, 1),
+    }
+    (model_out / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    from transforms.events import EventModel
+
+    saved, _ = EventModel(model_out).scores([(e.title, e.text) for e in heldout[:64]])
+    drift = float(np.abs(saved - held_s[:64]).max()) if len(saved) else 0.0
+    if drift > 0.02:  # the numpy scorer must compute what scikit-learn computed (fp16 weights aside)
+        raise RuntimeError(f"saved linear model disagrees with the trained one by {drift:.4f}")
+    result = {"model": "tfidf-char-lr", "folder": str(model_out), "heldout": held,
+              "dev": dev_metrics(model_out) if cfg.evaluate_dev else None,
+              "seconds": round(time.monotonic() - started, 1)}
+    (model_out / "metrics.json").write_text(json.dumps({"heldout": held, "dev": result["dev"]}, ensure_ascii=False,
+                                                       indent=2) + "\n", encoding="utf-8")
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", default="training/events/configs/tfidf.json")
+    parser.add_argument("--C", type=float, default=4.0)
+    parser.add_argument("--no_weak", action="store_true", help="written data only")
+    parser.add_argument("--weak_max_per_primary", type=int, help="override the config's cap of weak examples per type")
+    parser.add_argument("--model_out", help="the saved model folder (default: the config's out)")
+    parser.add_argument("--out", help="also write the scores here (the model card reads build/events/baseline.json)")
+    args = parser.parse_args(argv)
+    cfg = TrainConfig.from_file(args.config)
+    if args.no_weak:
+        cfg.weak = False
+    if args.weak_max_per_primary:
+        cfg.weak_max_per_primary = args.weak_max_per_primary
+    result = run(cfg, repo_path(args.model_out or cfg.out), args.C)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

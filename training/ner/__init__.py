@@ -1,0 +1,1 @@
+"""Training code of the Arabic NER model (pretraining, fine-tuning, export) and its CRF baseline."""
