@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import duckdb
 import pytest

@@ -2,9 +2,7 @@
 mid-run are picked up, nothing is written twice, and the job stops cleanly."""
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ingest import REPO_ROOT, find_prism
+from tests.prism import REPO_ROOT, require_prism, streaming_command
 from transforms.normalize import canonical_url
 from transforms.parquet import table_glob
 
@@ -41,10 +39,7 @@ def _wait_for(predicate, proc: subprocess.Popen, timeout_s: float, what: str):
 
 
 def test_streaming_on_prism_picks_up_items_published_mid_run(tmp_path):
-    if find_prism() is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the Prism binary is missing: `make prism` builds it")
-        pytest.skip("the Prism binary is missing: run `make prism`")
+    require_prism()
     from sample.server import SampleNewsServer
 
     with SampleNewsServer() as server:
@@ -54,9 +49,7 @@ def test_streaming_on_prism_picks_up_items_published_mid_run(tmp_path):
         log = (tmp_path / "job.log").open("w")
         started = datetime.now(timezone.utc)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.cli", "run", "--feeds", str(feeds), "--output", str(out),
-             "--streaming", "--duration", str(DURATION_S), "--poll_interval", "3", "--write_interval", "3",
-             "--allow_loopback"],
+            streaming_command(feeds, out, "--duration", str(DURATION_S)),
             cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
         try:
@@ -90,10 +83,7 @@ def test_streaming_on_prism_picks_up_items_published_mid_run(tmp_path):
 
 
 def test_ctrl_c_stops_an_open_ended_streaming_run_cleanly(tmp_path):
-    if find_prism() is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the Prism binary is missing: `make prism` builds it")
-        pytest.skip("the Prism binary is missing: run `make prism`")
+    require_prism()
     import signal
 
     from sample.server import SampleNewsServer
@@ -103,11 +93,7 @@ def test_ctrl_c_stops_an_open_ended_streaming_run_cleanly(tmp_path):
         server.write_feed_list(feeds)
         out = tmp_path / "out"
         log = (tmp_path / "job.log").open("w")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.cli", "run", "--feeds", str(feeds), "--output", str(out),
-             "--streaming", "--poll_interval", "3", "--write_interval", "3", "--allow_loopback"],
-            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-        )
+        proc = subprocess.Popen(streaming_command(feeds, out), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_for(lambda: _article_rows(out), proc, 40, "the first Parquet files")
             proc.send_signal(signal.SIGINT)

@@ -23,22 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from training.events.dev_sample import ANT_PATH, MULTISOURCE_PATH, read_jsonl_gz, title_key
+from transforms.events import EVENT_TYPES
 from transforms.normalize import normalize_arabic, text_hash
 
-TYPES: tuple[str, ...] = (
-    "DIPLOMACY",
-    "STATEMENT",
-    "AID_COOPERATION",
-    "MILITARY_POSTURE",
-    "SANCTIONS",
-    "PROTEST",
-    "ARREST_LEGAL",
-    "ARMED_CONFLICT",
-    "POLITICS_GOVERNANCE",
-    "DISASTER_ACCIDENT",
-    "ECONOMY",
-    "OTHER",
-)
+TYPES: tuple[str, ...] = EVENT_TYPES  # the taxonomy, defined once in transforms/events.py
 # Tie-break for the primary type: concrete material events before talk.
 PRIORITY: tuple[str, ...] = (
     "ARMED_CONFLICT",
