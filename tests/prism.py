@@ -1,8 +1,10 @@
-"""Helpers for tests that run a streaming job on the Prism runner in a subprocess."""
+"""Helpers for tests that run a streaming job (Prism, Flink) in a subprocess."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -26,4 +28,16 @@ def streaming_command(feeds: Path, out: Path, *extra: str) -> list[str]:
     ]
 
 
-__all__ = ["REPO_ROOT", "require_prism", "streaming_command"]
+def wait_for(predicate, proc: subprocess.Popen, timeout_s: float, what: str):
+    """Poll ``predicate`` until it returns something truthy; fail if the job ends first or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        assert proc.poll() is None, f"the job ended before {what}"
+        time.sleep(1)
+    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+
+
+__all__ = ["REPO_ROOT", "require_prism", "streaming_command", "wait_for"]

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -19,6 +18,7 @@ from transforms.parquet import table_glob
 
 from tests.flink.conftest import flink_local
 from tests.flink.test_flink_batch import model_flags
+from tests.prism import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.flink]
 
@@ -27,17 +27,6 @@ def _article_rows(out: Path) -> list[tuple]:
     if not list(out.glob("articles/date=*/*.parquet")):
         return []
     return duckdb.sql(f"SELECT article_id, canonical_url FROM read_parquet('{table_glob(str(out), 'articles')}')").fetchall()
-
-
-def _wait_for(predicate, timeout_s: float, what: str, proc: subprocess.Popen):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        assert proc.poll() is None, f"the submitting process ended before {what}"
-        time.sleep(1)
-    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
 
 
 def _running_job(cluster) -> dict | None:
@@ -87,23 +76,23 @@ def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_clus
             def all_written():
                 return _each_story_written_once(groups, [row[1] for row in _article_rows(out)])
 
-            _wait_for(all_written, 180, "every sample story", proc)
+            wait_for(all_written, proc, 180, "every sample story")
             job_id = _running_job(flink_cluster)["jid"]
             checkpoints = flink_cluster.rest(f"/jobs/{job_id}/checkpoints")["counts"]["completed"]
             assert checkpoints > 0, "checkpointing must be on"
 
             # A TaskManager crash: SIGKILL its process, then start a new one.
             flink_cluster.kill("taskmanager")
-            _wait_for(lambda: not _job_fully_running(flink_cluster, job_id), 60, "Flink to notice the lost TaskManager", proc)
+            wait_for(lambda: not _job_fully_running(flink_cluster, job_id), proc, 60, "Flink to notice the lost TaskManager")
             flink_cluster.start_taskmanager("taskmanager")
-            _wait_for(lambda: _job_fully_running(flink_cluster, job_id), 120, "the job to restore from its checkpoint", proc)
+            wait_for(lambda: _job_fully_running(flink_cluster, job_id), proc, 120, "the job to restore from its checkpoint")
             restarts = flink_cluster.rest(f"/jobs/{job_id}/exceptions")["exceptionHistory"]["entries"]
             assert restarts, "the job must have failed over"
 
             late = server.publish_late(2)
             late_urls = {canonical_url(server.page_url(a)) for a in late}
-            _wait_for(lambda: late_urls <= {row[1] for row in _article_rows(out)}, 120,
-                      "the articles published after the restart", proc)
+            wait_for(lambda: late_urls <= {row[1] for row in _article_rows(out)}, proc, 120,
+                     "the articles published after the restart")
         finally:
             if job_id is None and flink_cluster.alive():
                 running = _running_job(flink_cluster)

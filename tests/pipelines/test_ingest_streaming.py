@@ -3,14 +3,13 @@ mid-run are picked up, nothing is written twice, and the job stops cleanly."""
 from __future__ import annotations
 
 import subprocess
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.prism import REPO_ROOT, require_prism, streaming_command
+from tests.prism import REPO_ROOT, require_prism, streaming_command, wait_for
 from transforms.normalize import canonical_url
 from transforms.parquet import table_glob
 
@@ -25,17 +24,6 @@ def _article_rows(out: Path) -> list[tuple]:
     return duckdb.sql(
         f"SELECT article_id, canonical_url, published_at FROM read_parquet('{table_glob(str(out), 'articles')}')"
     ).fetchall()
-
-
-def _wait_for(predicate, proc: subprocess.Popen, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        assert proc.poll() is None, f"the job ended before {what}"
-        time.sleep(1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_streaming_on_prism_picks_up_items_published_mid_run(tmp_path):
@@ -53,7 +41,7 @@ def test_streaming_on_prism_picks_up_items_published_mid_run(tmp_path):
             cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
         try:
-            first = _wait_for(lambda: _article_rows(out), proc, 40, "the first Parquet files")
+            first = wait_for(lambda: _article_rows(out), proc, 40, "the first Parquet files")
             assert proc.poll() is None, "output must appear while the job runs"
             late = server.publish_late(2)
             late_urls = {canonical_url(server.page_url(a)) for a in late}
@@ -62,7 +50,7 @@ def test_streaming_on_prism_picks_up_items_published_mid_run(tmp_path):
                 urls = {row[1] for row in _article_rows(out)}
                 return all(url in urls for url in late_urls)
 
-            _wait_for(late_written, proc, 30, "the articles published mid-run")
+            wait_for(late_written, proc, 30, "the articles published mid-run")
             assert proc.poll() is None, "the mid-run articles must appear while the job runs"
             rc = proc.wait(timeout=DURATION_S + 60)
         finally:
@@ -95,7 +83,7 @@ def test_ctrl_c_stops_an_open_ended_streaming_run_cleanly(tmp_path):
         log = (tmp_path / "job.log").open("w")
         proc = subprocess.Popen(streaming_command(feeds, out), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_for(lambda: _article_rows(out), proc, 40, "the first Parquet files")
+            wait_for(lambda: _article_rows(out), proc, 40, "the first Parquet files")
             proc.send_signal(signal.SIGINT)
             rc = proc.wait(timeout=60)
         finally:
