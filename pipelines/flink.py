@@ -29,6 +29,8 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.transforms.window import TimestampedValue
 
+from pipelines.options import has_flag
+
 LOG = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FLINK_VERSION = "1.19"
@@ -70,10 +72,6 @@ def is_flink(options: PipelineOptions) -> bool:
     return "flink" in (name or "").lower()
 
 
-def _has_flag(argv: Sequence[str], name: str) -> bool:
-    return any(a == name or a.startswith(name + "=") for a in argv)
-
-
 def _flag_value(argv: Sequence[str], name: str) -> str | None:
     for i, a in enumerate(argv):
         if a.startswith(name + "="):
@@ -94,14 +92,14 @@ def flink_defaults(argv: Sequence[str]) -> list[str]:
       worker pool, or DOCKER/PROCESS, which the caller names.
     """
     extra: list[str] = []
-    if not _has_flag(argv, "--flink_version"):
+    if not has_flag(argv, "--flink_version"):
         extra.append(f"--flink_version={FLINK_VERSION}")
-    if not _has_flag(argv, "--flink_job_server_jar") and not _has_flag(argv, "--job_endpoint"):
+    if not has_flag(argv, "--flink_job_server_jar") and not has_flag(argv, "--job_endpoint"):
         jar = job_server_jar()
         if jar.is_file():
             extra.append(f"--flink_job_server_jar={jar}")
     master = _flag_value(argv, "--flink_master") or "[auto]"
-    if not _has_flag(argv, "--environment_type") and master in ("[local]", "[auto]"):
+    if not has_flag(argv, "--environment_type") and master in ("[local]", "[auto]"):
         extra.append("--environment_type=LOOPBACK")
     return extra
 

@@ -40,7 +40,7 @@ from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
 from pipelines import flink
 from pipelines.feedlist import read_feed_list
-from pipelines.options import AkhbarOptions
+from pipelines.options import AkhbarOptions, has_flag
 from schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
 from transforms.dedup import DedupExact
 from transforms.enrich import DEAD_LETTER as ENRICH_DEAD_LETTER
@@ -129,10 +129,6 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
     return IngestOutputs(article_files=article_files, dead_letter_files=dead_letter_files)
 
 
-def _has_flag(argv: Sequence[str], name: str) -> bool:
-    return any(a == name or a.startswith(name + "=") for a in argv)
-
-
 def find_prism() -> str | None:
     """The Prism binary: $AKHBAR_PRISM, the Makefile's cache, or `prism` on PATH."""
     for candidate in (os.environ.get("AKHBAR_PRISM"), str(PRISM_CACHE), shutil.which("prism")):
@@ -150,10 +146,10 @@ def pipeline_options(argv: Sequence[str]) -> AkhbarOptions:
         raise UsageError("--once and --streaming exclude each other")
     if not opts.feeds or not opts.output:
         raise UsageError("--feeds FILE and --output DIR are required")
-    if not _has_flag(argv, "--runner"):
+    if not has_flag(argv, "--runner"):
         if streaming:
             argv.append("--runner=PrismRunner")
-            if not _has_flag(argv, "--prism_location"):
+            if not has_flag(argv, "--prism_location"):
                 prism = find_prism()
                 if prism is None:
                     raise UsageError("streaming needs the Prism runner: run `make prism` or pass --prism_location")

@@ -6,6 +6,8 @@ config dataclass of the box that uses it.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from transforms.dedup import DEFAULT_TTL_S
@@ -15,6 +17,11 @@ from transforms.http import HttpConfig
 from transforms.neardup import DEFAULT_MODEL as NEAR_DUP_MODEL
 from transforms.neardup import DEFAULT_TTL_S as NEAR_DUP_TTL_S
 from transforms.neardup import DedupNearOptions
+
+
+def has_flag(argv: Sequence[str], name: str) -> bool:
+    """Whether ``--name`` or ``--name=value`` is on the command line."""
+    return any(a == name or a.startswith(name + "=") for a in argv)
 
 
 class AkhbarOptions(PipelineOptions):
