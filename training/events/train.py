@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from pipelines.eval_events import event_scores
+from pipelines.progress import Progress
 from training.events import dataset
 from training.events.corpus import REPO_ROOT, iter_articles
 from training.events.model import EncoderInfo, EventClassifier, ExportWrapper, load_project_encoder, new_bert, train_wordpiece
@@ -171,7 +172,7 @@ def pretrain_mlm(encoder, tokenizer, texts: list[str], cfg: TrainConfig) -> None
     mlm.train()
     tokenizer.enable_truncation(max_length=cfg.max_length)
     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-    started = time.monotonic()
+    progress = Progress("MLM pretraining", total=cfg.pretrain_steps, unit="steps")
     for step in range(cfg.pretrain_steps):
         batch = [texts[(step * cfg.batch_size + i) % len(texts)] for i in range(cfg.batch_size)]
         enc = tokenizer.encode_batch([model_inputs(text, "", normalize=True)[0] for text in batch])
@@ -186,8 +187,8 @@ def pretrain_mlm(encoder, tokenizer, texts: list[str], cfg: TrainConfig) -> None
         nn.utils.clip_grad_norm_(mlm.parameters(), 1.0)
         optimizer.step()
         optimizer.zero_grad()
-        if step % 50 == 0:
-            print(f"mlm step {step} loss {loss.item():.3f} ({time.monotonic() - started:.0f}s)", flush=True)
+        progress.advance(extra=f"loss {loss.item():.3f}")
+    progress.close()
     tokenizer.no_padding()
     tokenizer.no_truncation()
     encoder.load_state_dict(mlm.bert.state_dict(), strict=False)
@@ -238,6 +239,7 @@ def fit(model: EventClassifier, tensors: list[torch.Tensor], multi, primary, wei
     bce = nn.BCEWithLogitsLoss(reduction="none")
     ce = nn.CrossEntropyLoss(reduction="none")
     started = time.monotonic()
+    progress = Progress("fine-tuning", total=cfg.epochs * steps_per_epoch, unit="batches")
     for epoch in range(cfg.epochs):
         model.train()
         order = torch.randperm(len(tensors[0]), generator=generator)
@@ -254,13 +256,12 @@ def fit(model: EventClassifier, tensors: list[torch.Tensor], multi, primary, wei
             schedule.step()
             optimizer.zero_grad()
             running += loss.item()
-            if step % 100 == 99:
-                print(f"  step {step + 1}/{steps_per_epoch} loss {running / (step + 1):.4f} "
-                      f"({time.monotonic() - started:.0f}s)", flush=True)
+            progress.advance(extra=f"epoch {epoch + 1}/{cfg.epochs}, loss {running / (step + 1):.4f}")
         print(f"epoch {epoch + 1}/{cfg.epochs} loss {running / steps_per_epoch:.4f} "
               f"({time.monotonic() - started:.0f}s)", flush=True)
         if on_epoch is not None:
             on_epoch(epoch)
+    progress.close()
 
 
 def scores_of(decided, examples: Sequence[dataset.Example]) -> dict:

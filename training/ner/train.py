@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from pipelines.progress import Progress
 from training.ner.data import ANERCORP, LABELS, read_conll, news_texts
 from training.ner.metrics import ner_scores
 from training.ner.model import EncoderConfig, NerModel, WordEncoder
@@ -180,6 +181,8 @@ def pretrain(cfg: RecipeConfig, docs: list[list[str]], out: Path, seed: int) -> 
             return state["steps"] < cfg.pretrain_steps
         return state["seconds"] + (time.monotonic() - started) < budget
 
+    progress = Progress("pretraining", total=cfg.pretrain_steps, unit="steps")
+    progress.update(state["steps"])
     while more():
         pos = valid[rng.integers(0, len(valid), cfg.sg_batch * 2)]
         pos = pos[rng.random(len(pos)) < keep[corpus[pos]]][: cfg.sg_batch]
@@ -197,12 +200,14 @@ def pretrain(cfg: RecipeConfig, docs: list[list[str]], out: Path, seed: int) -> 
         state["steps"] += 1
         state["pairs"] += len(center_t)
         losses.append(loss.item())
+        progress.update(state["steps"], extra=f"loss {losses[-1]:.3f}")
         if state["steps"] % 100 == 0:
             LOG.info("sg step %d pairs %.1fM loss %.3f (%.0fs)", state["steps"], state["pairs"] / 1e6,
                      np.mean(losses[-100:]), state["seconds"] + time.monotonic() - started)
         if time.monotonic() - last_ckpt > 120:
             _save_sg(ckpt, model, opt, state, started)
             last_ckpt = time.monotonic()
+    progress.close()
     _save_sg(ckpt, model, opt, state, started)
     emb = {"words": model.words.weight.detach().cpu(), "pieces": model.pieces.weight.detach().cpu()}
     torch.save(emb, out / "pretrained_embeddings.pt")
@@ -315,6 +320,7 @@ def finetune(cfg: RecipeConfig, out: Path, seed: int, use_pretrained: bool = Tru
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=steps, pct_start=0.1)
     best, best_epoch, history = -1.0, -1, []
     started = time.monotonic()
+    progress = Progress(f"fine-tuning {tag}", total=steps, unit="batches")
     for epoch in range(cfg.epochs):
         model.train()
         order = rng.permutation(len(packed))
@@ -329,6 +335,7 @@ def finetune(cfg: RecipeConfig, out: Path, seed: int, use_pretrained: bool = Tru
             opt.step()
             sched.step()
             total += loss.item()
+            progress.advance(extra=f"epoch {epoch + 1}/{cfg.epochs}")
         scores = evaluate(model, feat, dev_set, dev)
         f1 = scores["micro"]["f1"]
         history.append({"epoch": epoch + 1, "loss": round(total, 2), "dev_f1": f1,
@@ -337,6 +344,7 @@ def finetune(cfg: RecipeConfig, out: Path, seed: int, use_pretrained: bool = Tru
         if f1 > best:
             best, best_epoch = f1, epoch + 1
             torch.save({"model": model.state_dict(), "encoder": ecfg.to_dict(), "use_crf": use_crf}, out / f"{tag}.pt")
+    progress.close()
     saved = torch.load(out / f"{tag}.pt")
     model.load_state_dict(saved["model"])
     test = evaluate(model, feat, read_conll(ANERCORP / "test.txt")[: cfg.test_sentences], dev)
