@@ -14,7 +14,9 @@ from pipelines import logs
 logs.configure()  # before Beam is imported: see pipelines/logs.py
 
 import argparse
+import atexit
 import importlib
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -38,8 +40,13 @@ def run_command(argv: Sequence[str]) -> int:
         print(f"akhbar run: {exc}", file=sys.stderr)
         return 2
     except ingest.Interrupted:
-        print(f"stopped; the files written so far are complete: {opts.output}")
-        return 0
+        print(f"stopped; the files written so far are complete: {opts.output}", flush=True)
+        # The in-process SDK worker's threads wait on a job service that is going away, and
+        # interpreter shutdown would join them before the exit handlers stop the runner's
+        # processes. Run the exit handlers now, then leave without joining those threads.
+        sys.stderr.flush()
+        atexit._run_exitfuncs()
+        os._exit(0)
     summary = RunSummary(metrics.query_counters(result), opts.output, seconds)
     print(summary.render())
     if not opts.view_as(StandardOptions).streaming and not summary.balanced:

@@ -28,6 +28,7 @@ import logging
 import os
 import shutil
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,6 +162,23 @@ def pipeline_options(argv: Sequence[str]) -> AkhbarOptions:
     return PipelineOptions(argv).view_as(AkhbarOptions)
 
 
+CANCEL_TIMEOUT_S = 10.0
+
+
+def _cancel_within(result, timeout_s: float) -> None:
+    """Cancel the job from a daemon thread and give up after ``timeout_s``: the gRPC call has no deadline."""
+
+    def cancel() -> None:
+        try:
+            result.cancel()
+        except Exception as cancel_error:  # noqa: BLE001 - the job service may already be gone
+            LOG.info("job service gone before cancel: %s", cancel_error)
+
+    worker = threading.Thread(target=cancel, name="akhbar-cancel", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+
+
 def run(argv: Sequence[str] | None = None):
     """Build and run the ingest pipeline; return (PipelineResult, seconds taken)."""
     opts = pipeline_options(sys.argv[1:] if argv is None else argv)
@@ -177,13 +195,10 @@ def run(argv: Sequence[str] | None = None):
         else:
             result.wait_until_finish()
     except KeyboardInterrupt as exc:
-        # Ctrl-C stops a streaming run. Cancel the job if its service still answers; a local
-        # runner is often already shutting down with this process, which is just as clean.
+        # Ctrl-C stops a streaming run. Ask the job service to cancel, but never wait on it
+        # for long: a local runner is often already shutting down with this process.
         LOG.warning("interrupted: stopping the job")
-        try:
-            result.cancel()
-        except Exception as cancel_error:  # noqa: BLE001 - the job service may already be gone
-            LOG.info("job service gone before cancel: %s", cancel_error)
+        _cancel_within(result, CANCEL_TIMEOUT_S)
         raise Interrupted() from exc
     return result, time.monotonic() - started
 
