@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -28,16 +29,39 @@ def streaming_command(feeds: Path, out: Path, *extra: str) -> list[str]:
     ]
 
 
-def wait_for(predicate, proc: subprocess.Popen, timeout_s: float, what: str):
-    """Poll ``predicate`` until it returns something truthy; fail if the job ends first or time runs out."""
+def wait_for(predicate, proc: subprocess.Popen, timeout_s: float, what: str,
+             explain: Callable[[], str] | None = None, log: Path | None = None):
+    """Poll ``predicate`` until it returns something truthy; fail if the job ends first or time runs out.
+
+    A failure says what was still missing (``explain``) and ends with the job's log
+    (``log``), so that a run that failed on a CI machine can be understood from its output.
+    """
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
-        assert proc.poll() is None, f"the job ended before {what}"
+        if proc.poll() is not None:
+            raise AssertionError(_failure(f"the job ended (exit {proc.returncode}) before {what}", explain, log))
         time.sleep(1)
-    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+    raise AssertionError(_failure(f"timed out after {timeout_s:.0f}s waiting for {what}", explain, log))
 
 
-__all__ = ["REPO_ROOT", "require_prism", "streaming_command", "wait_for"]
+def _failure(message: str, explain: Callable[[], str] | None, log: Path | None) -> str:
+    parts = [message]
+    if explain is not None:
+        parts.append(explain())
+    if log is not None:
+        parts.append(log_tail(log))
+    return "\n".join(parts)
+
+
+def log_tail(log: Path, lines: int = 60) -> str:
+    """The end of a log file, labeled, for an assertion message."""
+    if not log.exists():
+        return f"({log} does not exist)"
+    text = log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    return f"last {len(text)} lines of {log}:\n" + "\n".join(text)
+
+
+__all__ = ["REPO_ROOT", "log_tail", "require_prism", "streaming_command", "wait_for"]

@@ -18,7 +18,7 @@ from transforms.parquet import table_glob
 
 from tests.flink.conftest import flink_local
 from tests.flink.test_flink_batch import model_flags
-from tests.prism import wait_for
+from tests.prism import log_tail, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.flink]
 
@@ -55,6 +55,28 @@ def _each_story_written_once(groups: dict[str, set[str]], written: list[str]) ->
     return all(len(urls & set(written)) == 1 for urls in groups.values())
 
 
+def _story_report(groups: dict[str, set[str]], out: Path) -> str:
+    """Which stories are missing or written more than once, with how each copy got its text."""
+    rows = _detail_rows(out)
+    by_url: dict[str, list[tuple]] = {}
+    for row in rows:
+        by_url.setdefault(row[0], []).append(row)
+    missing = sorted(story for story, urls in groups.items() if not urls & by_url.keys())
+    doubled = {story: [r for u in sorted(urls) for r in by_url.get(u, [])]
+               for story, urls in groups.items() if len(urls & by_url.keys()) > 1}
+    return (f"{len(rows)} rows written; {len(missing)} of {len(groups)} stories missing: {missing[:20]}; "
+            f"{len(doubled)} written more than once (url, text_source, fetch_error, text_hash): {doubled}")
+
+
+def _detail_rows(out: Path) -> list[tuple]:
+    if not list(out.glob("articles/date=*/*.parquet")):
+        return []
+    return duckdb.sql(
+        "SELECT canonical_url, text_source, fetch_error, left(text_hash, 12) "
+        f"FROM read_parquet('{table_glob(str(out), 'articles')}')"
+    ).fetchall()
+
+
 def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_cluster, tmp_path):
     from sample.server import SampleNewsServer
 
@@ -63,11 +85,12 @@ def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_clus
         server.write_feed_list(feeds)
         out = tmp_path / "out"
         groups = _story_groups(server)
-        log = (tmp_path / "job.log").open("w")
+        job_log = tmp_path / "job.log"
+        log = job_log.open("w")
         proc = subprocess.Popen(
             [sys.executable, "-m", "pipelines.cli", "run", "--feeds", str(feeds), "--output", str(out),
              "--streaming", "--poll_interval", "3", "--write_interval", "3", "--allow_loopback",
-             "--read_timeout", "3", *model_flags(), *flink_local.runner_args(flink_cluster),
+             "--read_timeout", "10", *model_flags(), *flink_local.runner_args(flink_cluster),
              "--checkpointing_interval=2000"],
             cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -76,23 +99,28 @@ def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_clus
             def all_written():
                 return _each_story_written_once(groups, [row[1] for row in _article_rows(out)])
 
-            wait_for(all_written, proc, 180, "every sample story")
+            def explain() -> str:
+                return _story_report(groups, out) + "\n" + log_tail(flink_cluster.log_dir / "worker_pool.out", 30)
+
+            wait_for(all_written, proc, 300, "every sample story", explain=explain, log=job_log)
             job_id = _running_job(flink_cluster)["jid"]
             checkpoints = flink_cluster.rest(f"/jobs/{job_id}/checkpoints")["counts"]["completed"]
             assert checkpoints > 0, "checkpointing must be on"
 
             # A TaskManager crash: SIGKILL its process, then start a new one.
             flink_cluster.kill("taskmanager")
-            wait_for(lambda: not _job_fully_running(flink_cluster, job_id), proc, 60, "Flink to notice the lost TaskManager")
+            wait_for(lambda: not _job_fully_running(flink_cluster, job_id), proc, 60, "Flink to notice the lost TaskManager",
+                     log=job_log)
             flink_cluster.start_taskmanager("taskmanager")
-            wait_for(lambda: _job_fully_running(flink_cluster, job_id), proc, 120, "the job to restore from its checkpoint")
+            wait_for(lambda: _job_fully_running(flink_cluster, job_id), proc, 120, "the job to restore from its checkpoint",
+                     log=job_log)
             restarts = flink_cluster.rest(f"/jobs/{job_id}/exceptions")["exceptionHistory"]["entries"]
             assert restarts, "the job must have failed over"
 
             late = server.publish_late(2)
             late_urls = {canonical_url(server.page_url(a)) for a in late}
-            wait_for(lambda: late_urls <= {row[1] for row in _article_rows(out)}, proc, 120,
-                     "the articles published after the restart")
+            wait_for(lambda: late_urls <= {row[1] for row in _article_rows(out)}, proc, 180,
+                     "the articles published after the restart", explain=explain, log=job_log)
         finally:
             if job_id is None and flink_cluster.alive():
                 running = _running_job(flink_cluster)
@@ -110,6 +138,6 @@ def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_clus
     ids = [row[0] for row in rows]
     assert len(ids) == len(set(ids)), "an article was written twice"
     written = [row[1] for row in rows]
-    assert _each_story_written_once(groups, written), "a story was lost or written twice"
+    assert _each_story_written_once(groups, written), _story_report(groups, out)
     assert late_urls <= set(written), "an article published after the restart was lost"
     assert not list(out.rglob("*.inprogress"))
