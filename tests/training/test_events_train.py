@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipelines import eval_events
-from training.events import train
+from training.events import dataset, train, tuning
 from transforms.events import EVENT_TYPES, EventModel
 
 SMOKE = Path(train.__file__).with_name("configs") / "smoke.json"
@@ -27,7 +27,7 @@ def test_smoke_run_saves_an_onnx_model_with_thresholds_in_its_config(smoke_model
     config = json.loads((smoke_model / "config.json").read_text(encoding="utf-8"))
     assert config["labels"] == list(EVENT_TYPES)
     assert set(config["thresholds"]) == set(EVENT_TYPES)
-    assert all(t in train.THRESHOLD_GRID or t == 0.5 for t in config["thresholds"].values())
+    assert all(t in tuning.THRESHOLD_GRID or t == 0.5 for t in config["thresholds"].values())
     assert config["encoder"]["source"] == "own"
     metrics = json.loads((smoke_model / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["heldout"]["articles"] == config["data"]["heldout"] > 0
@@ -56,13 +56,13 @@ def test_thresholds_maximise_f1_on_the_heldout_scores():
     rng = np.random.default_rng(0)
     gold = (rng.random((200, len(EVENT_TYPES))) < 0.3).astype(np.float32)
     scores = np.clip(gold * 0.35 + rng.random(gold.shape) * 0.6, 0, 1)  # positives sit higher
-    thresholds = train.tune_thresholds(scores, gold)
+    thresholds = tuning.tune_thresholds(scores, gold)
     for j, code in enumerate(EVENT_TYPES):
         def f1(t):
             pred = scores[:, j] >= t
             tp = (pred & (gold[:, j] > 0)).sum()
             return 2 * tp / (pred.sum() + gold[:, j].sum())
-        assert f1(thresholds[code]) >= max(f1(t) for t in train.THRESHOLD_GRID) - 1e-9
+        assert f1(thresholds[code]) >= max(f1(t) for t in tuning.THRESHOLD_GRID) - 1e-9
 
 
 def test_eval_command_prints_scores_for_a_jsonl(smoke_model, tmp_path, capsys):
@@ -126,3 +126,89 @@ def test_smoke_run_on_the_project_encoder(tmp_path):
     scores, probs = model.scores(pairs)
     assert scores.shape == (2, len(EVENT_TYPES))
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-4)
+
+
+def test_wide_and_deep_smoke_model_runs_on_onnxruntime_with_its_ngram_inputs(tmp_path):
+    """The wide part (TF-IDF n-grams beside the transformer) travels through ONNX with its own inputs."""
+    out = tmp_path / "wide"
+    cfg = train.TrainConfig.from_file(SMOKE, out=str(out), wide_ngrams=True, epochs=2)
+    train.run(cfg)
+    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    assert config["inputs"] == "wide+wordpiece" and config["wide_features"] > 100
+    model = EventModel(out)
+    pairs = [("قصف مدفعي على المدينة", "قتل عشرة أشخاص في قصف مدفعي"), ("", ""), ("عنوان", "نص " * 300)]
+    scores, probs = model.scores(pairs)
+    assert scores.shape == probs.shape == (3, len(EVENT_TYPES))
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-4)
+    # The same article with and without its n-grams: the wide part must move the scores.
+    arrays = model.inputs.encode(pairs[:1])
+    without = dict(arrays, ngram_values=np.zeros_like(arrays["ngram_values"]))
+    with_wide = model.session.run(["type_scores"], arrays)[0]
+    without_wide = model.session.run(["type_scores"], without)[0]
+    assert np.abs(with_wide - without_wide).max() > 1e-3
+
+
+def _examples(n: int, prefix: str, origin: str = "gold") -> list[dataset.Example]:
+    return [dataset.Example(f"{prefix}{i}", f"عنوان {prefix} {i}", "نص", ("OTHER",), "OTHER", 1.0, origin)
+            for i in range(n)]
+
+
+def test_gold_folds_are_disjoint_and_cover_gold():
+    gold = _examples(20, "g")
+    splits = tuning.gold_splits(gold, 3, 0.4, seed=13)
+    assert len(splits) == 3
+    scored = [e.id for _, fold in splits for e in fold]
+    assert sorted(scored) == sorted(e.id for e in gold)
+    for trained_on, fold in splits:
+        assert not {e.id for e in trained_on} & {e.id for e in fold}
+        assert len(trained_on) + len(fold) == len(gold)
+
+
+def test_cross_fitting_scores_each_gold_article_with_a_model_that_never_saw_it():
+    base, gold, heldout = _examples(5, "w", "written"), _examples(12, "g"), _examples(4, "h", "written")
+    seen: dict[str, set[str]] = {}
+
+    def train_fn(examples, name):
+        seen[name] = {e.id for e in examples}
+        return name
+
+    def score_fn(name, examples):
+        for e in examples:  # the thresholds must come from models that did not train on what they score
+            assert e.origin != "gold" or e.id not in seen[name] or name == "final model"
+        return np.full((len(examples), len(EVENT_TYPES)), 0.5, np.float32), \
+            np.full((len(examples), len(EVENT_TYPES)), 1 / len(EVENT_TYPES), np.float32)
+
+    tuned = tuning.fit_and_tune(base, heldout, gold, train_fn, score_fn, folds=3, tune_fraction=0.4, seed=13)
+    assert tuned.model == "final model" and seen["final model"] == {e.id for e in base + gold}
+    assert sorted(e.id for e in tuned.tune_examples) == sorted(e.id for e in gold)
+    assert len(seen) == 4 and "out-of-fold" in tuned.tuned_on
+    fixed = tuning.fit_and_tune(base, heldout, gold, train_fn, score_fn, folds=1, tune_fraction=0.25, seed=13)
+    assert not {e.id for e in fixed.tune_examples} & seen["final model"]
+
+
+def test_primary_bias_moves_the_head_to_the_gold_mix():
+    rng = np.random.default_rng(3)
+    gold = [dataset.Example(f"g{i}", "t", "x", ("STATEMENT",), "STATEMENT", 1.0, "gold") for i in range(60)]
+    probs = rng.dirichlet(np.ones(len(EVENT_TYPES)), size=60).astype(np.float32)
+    statement = EVENT_TYPES.index("STATEMENT")
+    bias = tuning.fit_primary_bias(probs, gold)
+    assert bias["STATEMENT"] > 0.5 and max(v for c, v in bias.items() if c != "STATEMENT") < 0.0
+    from transforms.events import calibrate_primary
+
+    shifted = calibrate_primary(probs, np.array([bias[c] for c in EVENT_TYPES], dtype=np.float32))
+    np.testing.assert_allclose(shifted.sum(1), 1.0, atol=1e-5)
+    assert (shifted.argmax(1) == statement).mean() > (probs.argmax(1) == statement).mean()
+
+
+def test_event_model_applies_the_primary_bias_in_its_config(smoke_model, tmp_path):
+    import shutil
+
+    biased = tmp_path / "biased"
+    shutil.copytree(smoke_model, biased)
+    config = json.loads((biased / "config.json").read_text(encoding="utf-8"))
+    config["primary_bias"] = {code: (30.0 if code == "SANCTIONS" else 0.0) for code in EVENT_TYPES}
+    (biased / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    pairs = [("قصف مدفعي على المدينة", "قتل عشرة أشخاص"), ("ارتفاع الأسعار", "البورصة تغلق على ارتفاع")]
+    assert [p.primary for p in EventModel(biased).predict(pairs)] == ["SANCTIONS", "SANCTIONS"]
+    unbiased = EventModel(smoke_model).scores(pairs)[1]
+    assert not (unbiased.argmax(1) == EVENT_TYPES.index("SANCTIONS")).all()

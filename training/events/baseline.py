@@ -12,27 +12,63 @@ import argparse
 import dataclasses
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from training.events.train import TrainConfig, assemble, dev_metrics, repo_path, scores_of, seed_everything, tune_thresholds
-from transforms.events import EVENT_TYPES, LINEAR_MODEL_TYPE, char_ngrams, decide, linear_document
+from training.events.train import (
+    TrainConfig,
+    assemble,
+    dev_metrics,
+    repo_path,
+    scores_of,
+    seed_everything,
+)
+from transforms.events import EVENT_TYPES, LINEAR_MODEL_TYPE, TfidfFeatures, char_ngrams, decide, linear_document
 
 NGRAM_RANGE = (2, 5)
 
 
-def run(cfg: TrainConfig, model_out: Path, c: float = 4.0, max_features: int = 150_000) -> dict:
-    from safetensors.numpy import save_file
+def vectorizer_for(max_features: int):
+    """scikit-learn's TF-IDF over ``char_ngrams``: what ``TfidfFeatures`` computes at inference."""
     from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(analyzer=lambda doc: char_ngrams(doc, *NGRAM_RANGE), min_df=2, sublinear_tf=True,
+                           max_features=max_features, dtype=np.float32)
+
+
+def tfidf_features(vectorizer) -> TfidfFeatures:
+    """A fitted vectorizer as the numpy featurizer the model folders carry."""
+    grams = [""] * len(vectorizer.vocabulary_)
+    for gram, column in vectorizer.vocabulary_.items():
+        grams[column] = gram
+    return TfidfFeatures(grams, vectorizer.idf_.astype(np.float32), NGRAM_RANGE)
+
+
+@dataclass
+class Linear:
+    """A fitted TF-IDF vectorizer and the logistic regressions' weights as arrays (what the folder stores)."""
+
+    vectorizer: object
+    type_w: np.ndarray
+    type_b: np.ndarray
+    primary_w: np.ndarray
+    primary_b: np.ndarray
+
+    def scores(self, examples) -> tuple[np.ndarray, np.ndarray]:
+        m = self.vectorizer.transform([linear_document(e.title, e.text) for e in examples])
+        logits = np.asarray(m @ self.primary_w) + self.primary_b
+        probs = np.exp(logits - logits.max(1, keepdims=True))
+        return 1 / (1 + np.exp(-(np.asarray(m @ self.type_w) + self.type_b))), probs / probs.sum(1, keepdims=True)
+
+
+def fit_linear(train, c: float, max_features: int) -> Linear:
+    """One balanced logistic regression per type and a multinomial one for the primary type."""
     from sklearn.linear_model import LogisticRegression
 
-    seed_everything(cfg.seed)
-    started = time.monotonic()
-    train, heldout = assemble(cfg)
-    vectorizer = TfidfVectorizer(analyzer=lambda doc: char_ngrams(doc, *NGRAM_RANGE), min_df=2, sublinear_tf=True,
-                                 max_features=max_features, dtype=np.float32)
+    vectorizer = vectorizer_for(max_features)
     x = vectorizer.fit_transform([linear_document(e.title, e.text) for e in train])
     weights = np.array([e.weight for e in train])
     type_w = np.zeros((x.shape[1], len(EVENT_TYPES)), np.float32)
@@ -47,38 +83,42 @@ def run(cfg: TrainConfig, model_out: Path, c: float = 4.0, max_features: int = 1
     primary_b = np.full(len(EVENT_TYPES), -30.0, np.float32)
     for k, code in enumerate(primary.classes_):
         primary_w[:, EVENT_TYPES.index(code)], primary_b[EVENT_TYPES.index(code)] = primary.coef_[k], primary.intercept_[k]
+    return Linear(vectorizer, type_w, type_b, primary_w, primary_b)
 
-    def scores(examples) -> tuple[np.ndarray, np.ndarray]:
-        m = vectorizer.transform([linear_document(e.title, e.text) for e in examples])
-        logits = np.asarray(m @ primary_w) + primary_b
-        probs = np.exp(logits - logits.max(1, keepdims=True))
-        return 1 / (1 + np.exp(-(np.asarray(m @ type_w) + type_b))), probs / probs.sum(1, keepdims=True)
 
-    held_s, held_p = scores(heldout)
-    gold = np.array([[code in e.labels for code in EVENT_TYPES] for e in heldout], dtype=np.float32)
-    thresholds = tune_thresholds(held_s, gold)
+def run(cfg: TrainConfig, model_out: Path, c: float = 4.0, max_features: int = 150_000) -> dict:
+    from safetensors.numpy import save_file
+
+    seed_everything(cfg.seed)
+    started = time.monotonic()
+    data = assemble(cfg)
+    tuned = data.fit_and_tune(cfg, lambda examples, name: fit_linear(examples, c, max_features),
+                              lambda linear, examples: linear.scores(examples))
+    linear, thresholds, heldout = tuned.model, tuned.thresholds, data.heldout
+    held_s, held_p = tuned.calibrated(linear.scores(heldout))
     held = scores_of(decide(held_s, held_p, [thresholds[c_] for c_ in EVENT_TYPES]), heldout)
 
     model_out.mkdir(parents=True, exist_ok=True)
-    grams = [None] * len(vectorizer.vocabulary_)
-    for gram, column in vectorizer.vocabulary_.items():
-        grams[column] = gram
-    save_file({"idf": vectorizer.idf_.astype(np.float32), "type_weights": type_w.astype(np.float16),
-               "type_bias": type_b, "primary_weights": primary_w.astype(np.float16), "primary_bias": primary_b},
+    features = tfidf_features(linear.vectorizer)
+    save_file({"idf": features.idf, "type_weights": linear.type_w.astype(np.float16), "type_bias": linear.type_b,
+               "primary_weights": linear.primary_w.astype(np.float16), "primary_bias": linear.primary_b},
               str(model_out / "linear.safetensors"))
-    (model_out / "ngrams.json").write_text(json.dumps(grams, ensure_ascii=False), encoding="utf-8")
-    counts = {origin: sum(e.origin == origin for e in train) for origin in ("written", "weak", "sample")}
+    features.save_vocabulary(model_out)
     config = {
         "model_type": LINEAR_MODEL_TYPE,
         "labels": list(EVENT_TYPES),
         "thresholds": thresholds,
-        "thresholds_tuned_on": f"held-out {cfg.heldout_fraction:.0%} of the training data (seed {cfg.seed})",
+        "primary_bias": tuned.primary_bias,
+        "thresholds_tuned_on": tuned.tuned_on,
         "ngram_range": list(NGRAM_RANGE),
-        "features": len(grams),
+        "features": len(features.grams),
         "C": c,
         "train_config": dataclasses.asdict(cfg),
-        "data": {"train": len(train), "train_by_origin": counts, "heldout": len(heldout),
-                 "train_primary": {code: sum(e.primary == code for e in train) for code in EVENT_TYPES}},
+        "data": {"train": len(data.train), "gold": len(data.gold), "gold_folds": cfg.gold_folds,
+                 "heldout": len(heldout), "tune": len(tuned.tune_examples),
+                 "train_by_origin": {o: sum(e.origin == o for e in data.train) for o in ("written", "weak", "sample")},
+                 "train_primary": {code: sum(e.primary == code for e in data.train) for code in EVENT_TYPES},
+                 "gold_primary": {code: sum(e.primary == code for e in data.gold) for code in EVENT_TYPES}},
         "train_seconds": round(time.monotonic() - started, 1),
     }
     (model_out / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -49,13 +49,21 @@ def _describe(config: dict) -> list[str]:
             "  (`transforms.events.LinearScorer`: `linear.safetensors` + `ngrams.json`).",
         ]
     encoder = config["encoder"]
-    return [
+    lines = [
         f"- **Encoder:** {encoder['description']}. Initialised from "
         + ("`models/encoder-ar-small`" if encoder["source"] == "encoder-ar-small" else "scratch")
-        + ", then fine-tuned.",
+        + f", then fine-tuned on the first {config['max_length']} words (headline, then body).",
         "- **Heads:** masked mean pooling, then a sigmoid head (one score per type) and a softmax head",
         "  (the primary type), trained jointly. Exported to ONNX (onnxruntime + tokenizers at inference).",
     ]
+    if config.get("wide_features"):
+        lines += [
+            f"- **Wide part** (Wide & Deep): sublinear TF-IDF over {config['wide_features']:,} character 2-5-grams of the",
+            f"  headline (twice) and the body's first {LINEAR_BODY_CHARS} characters, through one linear table per head;",
+            "  its logits add to the transformer's, and both are trained together from the start",
+            "  (`training/events/model.py: WideDeepClassifier`; ONNX inputs `ngram_ids`, `ngram_values`).",
+        ]
+    return lines
 
 
 def card(model_dir: Path, others: dict[str, Path]) -> str:
@@ -78,6 +86,11 @@ def card(model_dir: Path, others: dict[str, Path]) -> str:
         *([f"- **Why this one:** the issue asks for a compact transformer; one was trained by the same command "
            f"({', '.join(compared)}, scores below) and scored lower on the dev set, so this model is shipped."]
           if compared and config.get("model_type") == LINEAR_MODEL_TYPE else []),
+        *(["- **Primary calibration:** per-type biases on the primary head's log-probabilities, fitted on "
+           "the gold articles' out-of-fold scores (L2-regularized likelihood, `training/events/tuning.py`), "
+           "applied by `transforms.events.calibrate_primary`: "
+           + ", ".join(f"{c} {b:+.2f}" for c, b in config["primary_bias"].items()) + "."]
+          if any(config.get("primary_bias", {}).values()) else []),
         "- **Decision** (`transforms.events.decide`): a type is on when its score reaches its threshold; the",
         "  primary is the primary head's most likely type among those on (or its overall choice when it is",
         "  confident in a type the type head missed, which is then added); OTHER never combines.",
@@ -96,11 +109,22 @@ def card(model_dir: Path, others: dict[str, Path]) -> str:
         f"  (never committed), at most {cfg['weak_max_per_primary']} per primary type; "
         f"{data['train_by_origin'].get('weak', 0)} in training, weighted by the rules' confidence.",
         "  Dev docnos and any article with a dev article's headline or body are excluded.",
-        f"- **Held-out split:** {data['heldout']} examples ({cfg['heldout_fraction']:.0%} of the above, by headline key,",
-        f"  seed {cfg['seed']}): thresholds and held-out scores. Held-out labels are mostly the rules' labels.",
+        *([f"- **Gold** (`training/events/data/gold_labels.jsonl`, `DATASHEET_gold.md`): {data['gold']} real articles "
+           f"labeled by reading, disjoint from dev, weight {cfg['gold_weight']}; "
+           + (f"{data['gold_folds']}-fold cross-fitting: every gold article is scored by a model that did not "
+              "train on it (thresholds and primary calibration come from those scores), and the shipped model "
+              "trains on all of them." if data.get("gold_folds", 0) >= 2 else
+              f"{data['tune']} set aside for the thresholds, the rest trained on.")]
+          if data.get("gold") else []),
+        f"- **Held-out split:** {data['heldout']} examples ({cfg['heldout_fraction']:.0%} of the written + weak data, by",
+        f"  headline key, seed {cfg['seed']}): held-out scores, and thresholds for types with under 5 gold positives.",
+        "  Held-out labels are mostly the rules' labels.",
         f"- **Dev** (`training/events/data/dev_labels.jsonl`): {dev['articles'] if dev else '–'} real articles labeled by reading them; evaluation only.",
         "",
-        "Training examples per primary type: " + ", ".join(f"{c} {n}" for c, n in data["train_primary"].items()) + ".",
+        "Written + weak training examples per primary type: "
+        + ", ".join(f"{c} {n}" for c, n in data["train_primary"].items()) + ".",
+        *(["", "Gold articles per primary type: " + ", ".join(f"{c} {n}" for c, n in data["gold_primary"].items()) + "."]
+          if data.get("gold_primary") else []),
         "",
         "## Scores",
         "",
@@ -108,6 +132,8 @@ def card(model_dir: Path, others: dict[str, Path]) -> str:
         "|---|---|---|---|---|",
         _summary_row(f"**{model_dir.name}** (shipped), dev", dev),
         _summary_row(f"**{model_dir.name}** (shipped), held-out", metrics["heldout"]),
+        *([_summary_row(f"**{model_dir.name}** (shipped), gold out-of-fold", metrics["gold_tune"])]
+          if metrics.get("gold_tune") else []),
     ]
     for name, (_, m) in compared.items():
         lines.append(_summary_row(f"{name}, dev", m.get("dev")))
@@ -115,10 +141,11 @@ def card(model_dir: Path, others: dict[str, Path]) -> str:
     for name, (other, _) in compared.items():
         d = other["data"]
         what = other.get("encoder", {}).get("description", other.get("model_type", ""))
+        epochs = f"{other['train_config']['epochs']} epochs, " if "epochs" in other["train_config"] and other.get("encoder") else ""
         lines += ["", f"*{name}*: {what}; trained on {d['train']} examples (written "
                       f"{d['train_by_origin'].get('written', 0)}, weak {d['train_by_origin'].get('weak', 0)}, at most "
-                      f"{other['train_config']['weak_max_per_primary']} weak per primary type), "
-                      f"{other['train_config']['epochs']} epochs, {other['train_seconds']:.0f} s."]
+                      f"{other['train_config']['weak_max_per_primary']} weak per primary type) + {d.get('gold', 0)} gold "
+                      f"({d.get('gold_folds', 0)}-fold), {epochs}{other['train_seconds']:.0f} s."]
     lines += ["", "Per type on dev (precision / recall / **F1** (gold support)):", ""]
     columns = {"shipped": dev} | {name: m.get("dev") for name, (_, m) in compared.items()}
     lines += per_type_table(columns)
@@ -127,7 +154,7 @@ def card(model_dir: Path, others: dict[str, Path]) -> str:
         "## Reproduce",
         "",
         "```sh",
-        "make train-events   # both models below, then this card",
+        "make train-events   # the shipped model and the ones compared here, then this card",
         "python -m training.events.make_dev_jsonl --out /tmp/dev.jsonl && akhbar eval events --jsonl /tmp/dev.jsonl",
         "```",
         "",
@@ -136,6 +163,8 @@ def card(model_dir: Path, others: dict[str, Path]) -> str:
         "## Limitations",
         "",
         "- Most real training labels are weak (keyword rules): the model learns the rules' blind spots too.",
+        "- The gold and dev labels come from different readers (see the datasheets); where they drew a borderline",
+        "  case differently, the calibration and thresholds follow gold, not dev.",
         "- The dev set is mostly one Tunisian outlet (JawharaFM) plus 60 multi-source articles; scores elsewhere may differ.",
         "- Rare types (MILITARY_POSTURE, AID_COOPERATION, SANCTIONS) have few real examples; their dev scores rest",
         "  on a handful of articles and are the least reliable.",

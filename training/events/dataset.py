@@ -1,10 +1,13 @@
-"""Assemble the event classifier's training data: written paragraphs + weak-labeled real articles.
+"""Assemble the event classifier's training data: written paragraphs, weak-labeled and hand-labeled real articles.
 
 - Written: ``data/written_*.jsonl``, lines ``{id, title, text, labels, primary}``
   (wire-style paragraphs written for this project; see data/DATASHEET.md).
 - Weak: real ANT / ANT multi-source articles labeled by ``weak_labels.py``'s
   rules; the labels file holds docnos only and the text is re-read from the
   shared data here, at train time.
+- Gold: real ANT / ANT multi-source articles labeled by reading
+  (``data/gold_labels.jsonl``, drawn by ``gold_sample.py``, disjoint from dev);
+  a seeded part of it tunes the per-type thresholds and is not trained on.
 - The dev set (``data/dev_labels.jsonl``) is never trained on: its docnos,
   and any article whose headline or text is the same as a dev article's
   (the corpora hold republished copies), are removed from the weak set.
@@ -27,6 +30,7 @@ from transforms.normalize import text_hash
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEV_LABELS = DATA_DIR / "dev_labels.jsonl"
+GOLD_LABELS = DATA_DIR / "gold_labels.jsonl"
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class Example:
     labels: tuple[str, ...]
     primary: str
     weight: float
-    origin: str  # "written", "weak" or "sample"
+    origin: str  # "written", "weak", "gold" or "sample"
 
 
 def _checked_labels(labels: Sequence[str], primary: str | None, where: str) -> tuple[tuple[str, ...], str]:
@@ -133,6 +137,20 @@ def load_weak(
         examples.extend(group[:max_per_primary])
     print(f"weak examples kept {len(examples)}; dropped {dict(dropped)}; per primary "
           f"{ {p: min(len(g), max_per_primary) for p, g in sorted(by_primary.items())} }")
+    return examples
+
+
+def load_gold(labels_path: Path, exclude: set[tuple[str, str]], weight: float) -> list[Example]:
+    """Hand-labeled real articles (docno + labels in the repo, text from the shared data); dev docnos refused."""
+    from training.events.make_dev_jsonl import dev_rows
+
+    examples = []
+    for row in dev_rows(labels_path):
+        key = (row["source"], str(row["docno"]))
+        if key in exclude:
+            raise ValueError(f"{labels_path}: {key} is a dev article; the dev set is never trained on")
+        labels, primary = _checked_labels(row["labels"], row.get("primary"), f"{labels_path}:{key}")
+        examples.append(Example(f"{key[0]}:{key[1]}", row["title"], row["text"], labels, primary, weight, "gold"))
     return examples
 
 

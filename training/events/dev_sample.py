@@ -142,14 +142,15 @@ def dev_sample(seed: int = SEED) -> list[dict]:
     return ant + multi + ant_top + multi_top + ant_top2
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--list", action="store_true", help="print index, source, folder, docno")
+def sample_cli(draw, seed: int, doc: str, argv: list[str] | None = None) -> None:
+    """``--list`` / ``--show START COUNT`` over a seeded sample ``draw(seed)``, for building and reading it."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, default=seed)
+    parser.add_argument("--list", action="store_true", help="print index, source, folder, docno, stratum")
     parser.add_argument("--show", nargs=2, type=int, metavar=("START", "COUNT"), help="print articles to read")
     parser.add_argument("--chars", type=int, default=800)
     args = parser.parse_args(argv)
-    sample = dev_sample(args.seed)
+    sample = draw(args.seed)
     if args.list:
         for i, record in enumerate(sample):
             print(i, record["source"], record["folder"], record["docno"], record["stratum"], sep="\t")
@@ -161,6 +162,10 @@ def main(argv: list[str] | None = None) -> None:
             print("T:", record.get("title", ""))
             print(record.get("text", "")[: args.chars].replace("\n", " "))
             print()
+
+
+def main(argv: list[str] | None = None) -> None:
+    sample_cli(dev_sample, SEED, __doc__, argv)
 
 
 if __name__ == "__main__":

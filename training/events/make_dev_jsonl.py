@@ -18,9 +18,9 @@ from training.events.dataset import DEV_LABELS, read_jsonl
 
 
 def dev_rows(labels_path: Path = DEV_LABELS) -> list[dict]:
-    """One {docno, source, title, text, labels, primary} per labeled dev article."""
+    """One {docno, source, title, text, labels, primary} per labeled article (dev, or gold with its path)."""
     if not labels_path.is_file():
-        raise FileNotFoundError(f"no dev labels at {labels_path}")
+        raise FileNotFoundError(f"no labels file at {labels_path}")
     labeled = read_jsonl(labels_path)
     articles = load_articles((row.get("source") or "ant", str(row["docno"])) for row in labeled)
     rows = []

@@ -57,10 +57,34 @@ class EventClassifier(nn.Module):
         return self.types(pooled), self.primary(pooled)
 
 
+class WideDeepClassifier(nn.Module):
+    """``EventClassifier`` plus a wide linear part over TF-IDF character n-grams (Wide & Deep).
+
+    The n-grams read the headline and the first 1500 characters of the body,
+    where the transformer reads its first ``max_length`` words: the two are
+    trained together and their logits add up. The wide tables start at zero,
+    so the wide part learns only what the training signal asks of it.
+    """
+
+    def __init__(self, deep: EventClassifier, n_features: int, n_labels: int):
+        super().__init__()
+        self.deep = deep
+        self.wide_types = nn.Embedding(n_features, n_labels)
+        self.wide_primary = nn.Embedding(n_features, n_labels)
+        nn.init.zeros_(self.wide_types.weight)
+        nn.init.zeros_(self.wide_primary.weight)
+
+    def forward(self, ngram_ids: torch.Tensor, ngram_values: torch.Tensor, *inputs: torch.Tensor):
+        type_logits, primary_logits = self.deep(*inputs)
+        values = ngram_values.unsqueeze(-1)
+        return (type_logits + (self.wide_types(ngram_ids) * values).sum(1),
+                primary_logits + (self.wide_primary(ngram_ids) * values).sum(1))
+
+
 class ExportWrapper(nn.Module):
     """What model.onnx computes: probabilities, so inference needs no torch."""
 
-    def __init__(self, model: EventClassifier):
+    def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
 

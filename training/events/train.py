@@ -1,15 +1,19 @@
 """Train the transformer event classifier and save it as a model folder (ONNX + tokenizer + config).
 
-    make train-events                                           # both event models + the card
-    python -m training.events.train --config training/events/configs/full.json
+    make train-events                                           # the shipped model, the comparison, the card
+    python -m training.events.train --config training/events/configs/events.json   # -> models/events-ar-small
     python -m training.events.train --config training/events/configs/smoke.json --out /tmp/ev  # seconds
+    python -m training.events.train --config ... --set gold_folds=1 --set wide_ngrams=false   # an experiment
 
-Steps: assemble the data (``dataset.py``), cut a held-out split of it, build
-the encoder (``model.py``: the project's ``models/encoder-ar-small`` if
-present, else a small BERT of our own), fine-tune both heads, tune one
-threshold per type on the held-out split (never on the dev set), export
-``model.onnx`` and write ``config.json`` (labels, thresholds, tokenizer
-settings) and ``metrics.json``. Everything is seeded; runs are CPU-only.
+Steps: assemble the data (``dataset.py``: written, weak, gold), cut a
+held-out split of the written + weak data, build the encoder (``model.py``:
+the project's ``models/encoder-ar-small`` if present, else a small BERT of
+our own; with ``wide_ngrams`` a linear part over TF-IDF n-grams beside it),
+fine-tune both heads, tune one threshold per type and the primary head's
+calibration on gold articles the model did not train on (``tuning.py``,
+never the dev set), export ``model.onnx`` and write ``config.json`` (labels,
+thresholds, calibration, input settings) and ``metrics.json``. Everything is
+seeded; it runs on the CPU.
 """
 from __future__ import annotations
 
@@ -31,13 +35,18 @@ from torch import nn
 
 from pipelines.eval_events import event_scores
 from pipelines.progress import Progress
-from training.events import dataset
+from training.events import dataset, tuning
 from training.events.corpus import REPO_ROOT, iter_articles
-from training.events.model import EncoderInfo, EventClassifier, ExportWrapper, load_project_encoder, new_bert, train_wordpiece
-from transforms.events import EVENT_TYPES, PieceInputs, decide, model_inputs
-
-THRESHOLD_GRID = [round(0.05 * i, 2) for i in range(1, 20)]
-
+from training.events.model import (
+    EncoderInfo,
+    EventClassifier,
+    ExportWrapper,
+    WideDeepClassifier,
+    load_project_encoder,
+    new_bert,
+    train_wordpiece,
+)
+from transforms.events import EVENT_TYPES, PieceInputs, TfidfFeatures, WideInputs, decide, linear_document, model_inputs
 
 @dataclass
 class TrainConfig:
@@ -52,7 +61,16 @@ class TrainConfig:
     weak_labels_cache: str = "build/events/weak_labels.jsonl"  # else weak_labels.py writes them here
     weak_min_confidence: float = 0.0
     weak_max_per_primary: int = 1200
+    weak_primary_weight: float = 1.0  # scales the primary loss on weak examples (the rules guess the primary worst)
     heldout_fraction: float = 0.15
+    gold: str = "training/events/data/gold_labels.jsonl"  # hand-labeled real articles, when the file exists
+    gold_weight: float = 3.0
+    gold_folds: int = 3  # cross-fitting folds over gold for the thresholds (tuning.py); <2: a fixed split
+    gold_tune_fraction: float = 0.4  # with gold_folds < 2: this share of gold tunes the thresholds, untrained on
+    calibrate_primary: bool = True  # fit the primary head's per-type biases on gold (tuning.fit_primary_bias)
+    wide_ngrams: bool = False  # add a linear "wide" part over TF-IDF character n-grams beside the transformer
+    wide_max_features: int = 150_000
+    wide_lr: float = 0.005
     encoder: str = "models/encoder-ar-small"  # used when the folder exists; "" forces our own
     vocab_size: int = 16000
     hidden_size: int = 256
@@ -70,10 +88,10 @@ class TrainConfig:
     @classmethod
     def from_file(cls, path: str | Path, **overrides) -> "TrainConfig":
         values = json.loads(Path(path).read_text(encoding="utf-8"))
+        values.update({k: v for k, v in overrides.items() if v is not None})
         unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
-            raise ValueError(f"{path}: unknown config keys {sorted(unknown)}")
-        values.update({k: v for k, v in overrides.items() if v is not None})
+            raise ValueError(f"{path} (or an override): unknown config keys {sorted(unknown)}")
         return cls(**values)
 
 
@@ -106,7 +124,22 @@ def weak_labels_file(cfg: TrainConfig) -> Path:
     return cache
 
 
-def assemble(cfg: TrainConfig) -> tuple[list[dataset.Example], list[dataset.Example]]:
+@dataclass
+class Data:
+    """What one training run sees: ``train`` (written + weak); ``heldout`` (a split of those, for
+    reporting, and for thresholds where gold lacks positives); ``gold`` (hand-labeled real articles,
+    trained on and tuned on as ``tuning.fit_and_tune`` decides; empty without the gold file)."""
+
+    train: list[dataset.Example]
+    heldout: list[dataset.Example]
+    gold: list[dataset.Example]
+
+    def fit_and_tune(self, cfg: "TrainConfig", train_fn, score_fn) -> tuning.Tuned:
+        return tuning.fit_and_tune(self.train, self.heldout, self.gold, train_fn, score_fn,
+                                   cfg.gold_folds, cfg.gold_tune_fraction, cfg.seed, cfg.calibrate_primary)
+
+
+def assemble(cfg: TrainConfig) -> Data:
     examples: list[dataset.Example] = []
     written = [repo_path(p) for p in cfg.written if repo_path(p).is_file()]
     examples += dataset.load_labeled_jsonl(written, "written", weight=cfg.written_weight)
@@ -117,7 +150,10 @@ def assemble(cfg: TrainConfig) -> tuple[list[dataset.Example], list[dataset.Exam
                                       cfg.weak_max_per_primary, cfg.seed)
     if not examples:
         raise ValueError("no training examples: no written files, no sample corpus and no weak labels")
-    return dataset.split_heldout(examples, cfg.heldout_fraction, cfg.seed)
+    train, heldout = dataset.split_heldout(examples, cfg.heldout_fraction, cfg.seed)
+    gold_path = repo_path(cfg.gold) if cfg.gold else None
+    gold = dataset.load_gold(gold_path, dataset.dev_keys(), cfg.gold_weight) if gold_path and gold_path.is_file() else []
+    return Data(train, heldout, gold)
 
 
 def encode(inputs, examples: Sequence[dataset.Example]) -> list[torch.Tensor]:
@@ -126,7 +162,9 @@ def encode(inputs, examples: Sequence[dataset.Example]) -> list[torch.Tensor]:
     return [torch.from_numpy(arrays[name]) for name in inputs.names]
 
 
-def targets(examples: Sequence[dataset.Example]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def targets(examples: Sequence[dataset.Example], weak_primary_weight: float = 1.0
+            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Type matrix, primary index, example weight, and the primary loss's scale (lower for weak labels)."""
     index = {code: i for i, code in enumerate(EVENT_TYPES)}
     multi = torch.zeros(len(examples), len(EVENT_TYPES))
     for row, e in enumerate(examples):
@@ -134,7 +172,8 @@ def targets(examples: Sequence[dataset.Example]) -> tuple[torch.Tensor, torch.Te
             multi[row, index[code]] = 1.0
     primary = torch.tensor([index[e.primary] for e in examples], dtype=torch.long)
     weights = torch.tensor([e.weight for e in examples], dtype=torch.float32)
-    return multi, primary, weights
+    primary_scale = torch.tensor([weak_primary_weight if e.origin == "weak" else 1.0 for e in examples])
+    return multi, primary, weights, primary_scale
 
 
 # -- encoder ------------------------------------------------------------------
@@ -195,7 +234,7 @@ def pretrain_mlm(encoder, tokenizer, texts: list[str], cfg: TrainConfig) -> None
 
 
 # -- training -----------------------------------------------------------------
-def predict_scores(model: EventClassifier, tensors: list[torch.Tensor], batch_size: int = 64):
+def predict_scores(model: nn.Module, tensors: list[torch.Tensor], batch_size: int = 64):
     model.eval()
     wrapper = ExportWrapper(model)
     scores, probs = [], []
@@ -207,31 +246,29 @@ def predict_scores(model: EventClassifier, tensors: list[torch.Tensor], batch_si
     return torch.cat(scores).numpy(), torch.cat(probs).numpy()
 
 
-def tune_thresholds(scores: np.ndarray, gold: np.ndarray, min_support: int = 3) -> dict[str, float]:
-    """Per type, the grid threshold with the best F1 on the held-out split (0.5 where it has too few positives)."""
-    thresholds = {}
-    for j, code in enumerate(EVENT_TYPES):
-        positives = int(gold[:, j].sum())
-        if positives < min_support:
-            thresholds[code] = 0.5
-            continue
-        best = (-1.0, 0.5)
-        for t in THRESHOLD_GRID:
-            predicted = scores[:, j] >= t
-            tp = float((predicted & (gold[:, j] > 0)).sum())
-            f1 = 2 * tp / (predicted.sum() + positives) if predicted.sum() + positives else 0.0
-            if f1 > best[0] + 1e-9:
-                best = (f1, t)
-        thresholds[code] = best[1]
-    return thresholds
+def batch(tensors: list[torch.Tensor], rows: torch.Tensor, wide: bool) -> list[torch.Tensor]:
+    """The rows' inputs, without the padding this batch does not need (wide n-grams and words apart)."""
+    picked = [t[rows] for t in tensors]
+    n_wide = 2 if wide else 0
+    width = int(picked[-1].sum(1).max())
+    deep = [t[:, :width] for t in picked[n_wide:]]
+    if not wide:
+        return deep
+    count = max(1, int((picked[1] != 0).sum(1).max()))
+    return [t[:, :count] for t in picked[:n_wide]] + deep
 
 
-def fit(model: EventClassifier, tensors: list[torch.Tensor], multi, primary, weights, cfg: TrainConfig,
+def fit(model: nn.Module, tensors: list[torch.Tensor], multi, primary, weights, primary_scale, cfg: TrainConfig,
         on_epoch=None) -> None:
     generator = torch.Generator().manual_seed(cfg.seed)
     steps_per_epoch = math.ceil(len(tensors[0]) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=0.01)
+    wide = isinstance(model, WideDeepClassifier)
+    groups = [{"params": [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("wide_")]}]
+    if wide:  # sparse n-gram tables: their own rate, no decay (most rows see few updates)
+        groups.append({"params": [model.wide_types.weight, model.wide_primary.weight], "lr": cfg.wide_lr,
+                       "weight_decay": 0.0})
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=0.01)
     warmup = max(1, total // 20)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
@@ -246,10 +283,10 @@ def fit(model: EventClassifier, tensors: list[torch.Tensor], multi, primary, wei
         running = 0.0
         for step in range(steps_per_epoch):
             rows = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
-            width = int(tensors[-1][rows].sum(1).max())  # trim the padding this batch does not need
-            type_logits, primary_logits = model(*[t[rows, :width] for t in tensors])
+            type_logits, primary_logits = model(*batch(tensors, rows, wide))
             w = weights[rows]
-            loss = ((bce(type_logits, multi[rows]).mean(1) + ce(primary_logits, primary[rows])) * w).sum() / w.sum()
+            per_example = bce(type_logits, multi[rows]).mean(1) + ce(primary_logits, primary[rows]) * primary_scale[rows]
+            loss = (per_example * w).sum() / w.sum()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -269,13 +306,13 @@ def scores_of(decided, examples: Sequence[dataset.Example]) -> dict:
                         [e.primary for e in examples], [p.primary for p in decided])
 
 
-def export(model: EventClassifier, inputs, info: EncoderInfo, thresholds: dict[str, float], cfg: TrainConfig,
-           out: Path, extra: dict) -> None:
+def export(model: nn.Module, inputs, info: EncoderInfo, tuned: tuning.Tuned, cfg: TrainConfig, out: Path,
+           extra: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     model.eval()
-    sample = [torch.from_numpy(a) for a in
-              (lambda arrays: [arrays[n] for n in inputs.names])(inputs.encode([("عنوان الخبر", "نص قصير"), ("عنوان", "")]))]
-    axes = {name: {0: "batch", 1: "tokens"} for name in inputs.names}
+    arrays = inputs.encode([("عنوان الخبر", "نص قصير"), ("عنوان", "")])
+    sample = [torch.from_numpy(arrays[name]) for name in inputs.names]
+    axes = {name: {0: "batch", 1: "ngrams" if name in WideInputs.wide_names else "tokens"} for name in inputs.names}
     torch.onnx.export(
         ExportWrapper(model), tuple(sample), str(out / "model.onnx"),
         input_names=list(inputs.names), output_names=["type_scores", "primary_probs"],
@@ -285,8 +322,9 @@ def export(model: EventClassifier, inputs, info: EncoderInfo, thresholds: dict[s
     config = {
         "model_type": "akhbar-event-classifier",
         "labels": list(EVENT_TYPES),
-        "thresholds": thresholds,
-        "thresholds_tuned_on": f"held-out {cfg.heldout_fraction:.0%} of the training data (seed {cfg.seed})",
+        "thresholds": tuned.thresholds,
+        "primary_bias": tuned.primary_bias,
+        "thresholds_tuned_on": tuned.tuned_on,
         **inputs.save(out),
         "encoder": dataclasses.asdict(info),
         "train_config": dataclasses.asdict(cfg),
@@ -295,49 +333,92 @@ def export(model: EventClassifier, inputs, info: EncoderInfo, thresholds: dict[s
     (out / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-def run(cfg: TrainConfig) -> dict:
-    torch.set_num_threads(cfg.threads)
+def wide_features(train: Sequence[dataset.Example], cfg: TrainConfig) -> TfidfFeatures:
+    """The wide part's vocabulary and idf, fitted on the training text like the linear model's."""
+    from training.events.baseline import tfidf_features, vectorizer_for
+
+    vectorizer = vectorizer_for(cfg.wide_max_features)
+    vectorizer.fit([linear_document(e.title, e.text) for e in train])
+    return tfidf_features(vectorizer)
+
+
+@dataclass
+class Trained:
+    """A fine-tuned classifier with the input encoder and encoder description it was built with."""
+
+    model: nn.Module
+    inputs: object
+    info: EncoderInfo
+
+    def scores(self, examples: Sequence[dataset.Example]) -> tuning.Scores:
+        return predict_scores(self.model, encode(self.inputs, examples))
+
+
+def train_one(cfg: TrainConfig, train: list[dataset.Example], name: str,
+              heldout: Sequence[dataset.Example] = ()) -> Trained:
+    """Build a fresh classifier (the encoder reloaded, the wide vocabulary refitted) and fine-tune it."""
+    print(f"== {name}: {len(train)} examples "
+          f"{ {o: sum(e.origin == o for e in train) for o in ('written', 'weak', 'gold', 'sample')} }", flush=True)
     seed_everything(cfg.seed)
-    started = time.monotonic()
-    train, heldout = assemble(cfg)
-    counts = {origin: sum(e.origin == origin for e in train) for origin in ("written", "weak", "sample")}
-    print(f"train {len(train)} {counts}, held-out {len(heldout)}", flush=True)
     encoder, hidden, inputs, info = build_encoder(cfg, train)
-    print(f"encoder: {info.description}", flush=True)
     seed_everything(cfg.seed)
-    model = EventClassifier(encoder, hidden, len(EVENT_TYPES))
+    model: nn.Module = EventClassifier(encoder, hidden, len(EVENT_TYPES))
+    if cfg.wide_ngrams:
+        inputs = WideInputs(inputs, wide_features(train, cfg))
+        model = WideDeepClassifier(model, len(inputs.features.grams), len(EVENT_TYPES))
+        info.description += f" + a wide linear part over {len(inputs.features.grams)} TF-IDF character n-grams"
     if cfg.freeze_embeddings and info.source == "encoder-ar-small":
         # Words the labeled data never shows keep their pretrained neighbours (and steps are cheaper).
         for table in (encoder.embed.words, encoder.embed.pieces):
             table.weight.requires_grad_(False)
-    tensors = encode(inputs, train)
-    held_tensors = encode(inputs, heldout)
-    multi, primary, weights = targets(train)
-    held_multi = targets(heldout)[0].numpy()
+    trained = Trained(model, inputs, info)
+    held_tensors = encode(inputs, heldout) if heldout else None
 
     def report(epoch: int) -> None:
-        s, p = predict_scores(model, held_tensors)
-        held = scores_of(decide(s, p, [0.5] * len(EVENT_TYPES)), heldout)
-        print(f"  held-out @0.5: micro-F1 {held['micro_f1']} primary {held['primary_accuracy']}", flush=True)
+        if held_tensors is not None:
+            s, p = predict_scores(model, held_tensors)
+            scored = scores_of(decide(s, p, [0.5] * len(EVENT_TYPES)), heldout)
+            print(f"  held-out @0.5: micro-F1 {scored['micro_f1']} primary {scored['primary_accuracy']}", flush=True)
 
-    fit(model, tensors, multi, primary, weights, cfg, on_epoch=report)
-    held_scores, held_probs = predict_scores(model, held_tensors)
-    thresholds = tune_thresholds(held_scores, held_multi)
-    held = scores_of(decide(held_scores, held_probs, [thresholds[c] for c in EVENT_TYPES]), heldout)
-    held_by_origin = {
-        origin: scores_of(decide(held_scores[sel], held_probs[sel], [thresholds[c] for c in EVENT_TYPES]),
-                          [e for e, keep in zip(heldout, sel) if keep])
+    fit(model, encode(inputs, train), *targets(train, cfg.weak_primary_weight), cfg, on_epoch=report)
+    return trained
+
+
+def scored_by_origin(scores: tuning.Scores, examples: Sequence[dataset.Example], cut: list[float]) -> dict:
+    return {
+        origin: scores_of(decide(scores[0][sel], scores[1][sel], cut), [e for e, keep in zip(examples, sel) if keep])
         for origin in ("written", "weak")
-        if (sel := np.array([e.origin == origin for e in heldout])).any()
+        if (sel := np.array([e.origin == origin for e in examples], dtype=bool)).any()
     }
-    out = repo_path(cfg.out)
+
+
+def run(cfg: TrainConfig) -> dict:
+    torch.set_num_threads(cfg.threads)
+    seed_everything(cfg.seed)
+    started = time.monotonic()
+    data = assemble(cfg)
+    print(f"train {len(data.train)}, held-out {len(data.heldout)}, gold {len(data.gold)}", flush=True)
+    tuned = data.fit_and_tune(
+        cfg, lambda examples, name: train_one(cfg, examples, name, data.heldout if name == "final model" else ()),
+        lambda trained, examples: trained.scores(examples),
+    )
+    final = tuned.model
+    cut = [tuned.thresholds[c] for c in EVENT_TYPES]
+    held_scores = tuned.calibrated(final.scores(data.heldout))
     extra = {
-        "data": {"train": len(train), "train_by_origin": counts, "heldout": len(heldout),
-                 "train_primary": {c: sum(e.primary == c for e in train) for c in EVENT_TYPES}},
+        "data": {"train": len(data.train), "gold": len(data.gold), "gold_folds": cfg.gold_folds,
+                 "heldout": len(data.heldout), "tune": len(tuned.tune_examples),
+                 "train_by_origin": {o: sum(e.origin == o for e in data.train) for o in ("written", "weak", "sample")},
+                 "train_primary": {c: sum(e.primary == c for e in data.train) for c in EVENT_TYPES},
+                 "gold_primary": {c: sum(e.primary == c for e in data.gold) for c in EVENT_TYPES}},
         "train_seconds": round(time.monotonic() - started, 1),
     }
-    export(model, inputs, info, thresholds, cfg, out, extra)
-    metrics = {"heldout": held, "heldout_by_origin": held_by_origin}
+    out = repo_path(cfg.out)
+    export(final.model, final.inputs, final.info, tuned, cfg, out, extra)
+    metrics = {"heldout": scores_of(decide(*held_scores, cut), data.heldout),
+               "heldout_by_origin": scored_by_origin(held_scores, data.heldout, cut)}
+    if tuned.tune_scores is not None:
+        metrics["gold_tune"] = scores_of(decide(*tuned.calibrated(tuned.tune_scores), cut), tuned.tune_examples)
     if cfg.evaluate_dev:
         metrics["dev"] = dev_metrics(out)
     (out / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -361,12 +442,18 @@ def dev_metrics(model_dir: Path) -> dict | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--config", default=str(Path(__file__).with_name("configs") / "full.json"))
+    parser.add_argument("--config", default=str(Path(__file__).with_name("configs") / "events.json"))
     parser.add_argument("--out", help="output folder (overrides the config)")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--epochs", type=int)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                        help="override one config key for an experiment, e.g. --set gold_weight=6 (repeatable)")
     args = parser.parse_args(argv)
-    cfg = TrainConfig.from_file(args.config, out=args.out, seed=args.seed, epochs=args.epochs)
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        overrides[key] = json.loads(value)
+    cfg = TrainConfig.from_file(args.config, out=args.out, seed=args.seed, epochs=args.epochs, **overrides)
     run(cfg)
     return 0
 
