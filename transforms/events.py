@@ -1,15 +1,16 @@
 """ClassifyEvents: the event types of ``../shared/spec/event-taxonomy.md`` for each article.
 
-An event model folder holds ``config.json`` (labels, per-type thresholds
-tuned on a held-out split of the training data) and one of two scorers, both
-on the light ``ml`` extra:
+An event model folder holds ``config.json`` (labels, per-type thresholds and
+the primary head's calibration biases, tuned on hand-labeled articles the
+model did not train on) and one of two scorers, both on the light ``ml`` extra:
 
-- ``linear.safetensors`` + ``ngrams.json``: TF-IDF character n-grams + logistic
-  regression, scored in numpy (``LinearScorer``). This is the shipped
-  ``models/events-ar-small``: it scored better on the real dev set than the
-  transformer (see its model card).
-- ``model.onnx`` + tokenizer files: the compact transformer (two heads over the
+- ``model.onnx`` + input files: the compact transformer (two heads over the
   project encoder ``models/encoder-ar-small``), on onnxruntime + tokenizers.
+  The shipped ``models/events-ar-small`` is its Wide & Deep form: the inputs
+  also carry the article's TF-IDF character n-grams (``WideInputs``), read by
+  a linear part whose logits add to the transformer's.
+- ``linear.safetensors`` + ``ngrams.json``: TF-IDF character n-grams + logistic
+  regression, scored in numpy (``LinearScorer``), the comparison model.
 
 Either gives a sigmoid score per type and a softmax over the types for the
 primary one; ``decide`` applies the thresholds and the taxonomy's rules.
@@ -108,6 +109,16 @@ def decide(
             EventPrediction(types=tuple((labels[i], round(float(scores[i]), 4)) for i in chosen), primary=labels[primary])
         )
     return predictions
+
+
+def calibrate_primary(primary_probs: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Shift the primary head's log-probabilities by per-type biases (fitted on hand-labeled real
+    articles at training time, ``training/events/tuning.py``) and renormalize."""
+    if not bias.any():
+        return primary_probs
+    shifted = np.log(np.clip(primary_probs, 1e-9, 1.0)) + bias
+    shifted = np.exp(shifted - shifted.max(axis=1, keepdims=True))
+    return (shifted / shifted.sum(axis=1, keepdims=True)).astype(primary_probs.dtype)
 
 
 class PieceInputs:
@@ -212,25 +223,29 @@ def char_ngrams(document: str, low: int = 2, high: int = 5) -> list[str]:
     return grams
 
 
-class LinearScorer:
-    """Sublinear TF-IDF over ``char_ngrams`` + one logistic regression per type + a softmax for the primary."""
+class TfidfFeatures:
+    """Sublinear TF-IDF over ``char_ngrams`` of ``linear_document``, L2-normalized (scikit-learn's defaults).
 
-    files = ("linear.safetensors", "ngrams.json")
+    The same features feed the linear model and the transformer's wide part; the
+    vocabulary is ``ngrams.json`` (one n-gram per column) and the idf a float32 array.
+    """
 
-    def __init__(self, path: Path, config: dict[str, Any]):
-        from safetensors.numpy import load_file
+    def __init__(self, grams: Sequence[str], idf: np.ndarray, ngram_range: Sequence[int] = (2, 5)):
+        self.grams = list(grams)
+        self.index = {g: i for i, g in enumerate(self.grams)}
+        self.idf = np.asarray(idf, dtype=np.float32)
+        self.ngram_range = tuple(ngram_range)
 
-        arrays = load_file(str(path / "linear.safetensors"))
-        self.idf = arrays["idf"].astype(np.float32)
-        self.type_weights = arrays["type_weights"].astype(np.float32)  # [features, labels]
-        self.type_bias = arrays["type_bias"].astype(np.float32)
-        self.primary_weights = arrays["primary_weights"].astype(np.float32)
-        self.primary_bias = arrays["primary_bias"].astype(np.float32)
+    @classmethod
+    def from_folder(cls, path: Path, idf: np.ndarray, config: dict[str, Any]) -> "TfidfFeatures":
         grams = json.loads((path / "ngrams.json").read_text(encoding="utf-8"))
-        self.index = {g: i for i, g in enumerate(grams)}
-        self.ngram_range = tuple(config.get("ngram_range", (2, 5)))
+        return cls(grams, idf, config.get("ngram_range", (2, 5)))
 
-    def features(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    def save_vocabulary(self, path: Path) -> None:
+        (path / "ngrams.json").write_text(json.dumps(self.grams, ensure_ascii=False), encoding="utf-8")
+
+    def __call__(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per (title, text): the non-zero columns and their values."""
         rows = []
         for title, text in pairs:
             counts: dict[int, int] = {}
@@ -244,6 +259,22 @@ class LinearScorer:
             rows.append((columns, values / norm if norm else values))
         return rows
 
+
+class LinearScorer:
+    """``TfidfFeatures`` + one logistic regression per type + a softmax for the primary."""
+
+    files = ("linear.safetensors", "ngrams.json")
+
+    def __init__(self, path: Path, config: dict[str, Any]):
+        from safetensors.numpy import load_file
+
+        arrays = load_file(str(path / "linear.safetensors"))
+        self.type_weights = arrays["type_weights"].astype(np.float32)  # [features, labels]
+        self.type_bias = arrays["type_bias"].astype(np.float32)
+        self.primary_weights = arrays["primary_weights"].astype(np.float32)
+        self.primary_bias = arrays["primary_bias"].astype(np.float32)
+        self.features = TfidfFeatures.from_folder(path, arrays["idf"], config)
+
     def __call__(self, pairs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
         rows = self.features(pairs)
         type_logits = np.stack([v @ self.type_weights[c] for c, v in rows]) + self.type_bias
@@ -251,6 +282,48 @@ class LinearScorer:
         primary_logits -= primary_logits.max(axis=1, keepdims=True)
         probs = np.exp(primary_logits)
         return 1.0 / (1.0 + np.exp(-type_logits)), probs / probs.sum(axis=1, keepdims=True)
+
+
+class WideInputs:
+    """The transformer's inputs plus its wide part's: the TF-IDF n-gram columns and values of each
+    article, padded with column 0 and value 0 (which adds nothing). Wide inputs come first, so the
+    deep encoder's mask stays the last input."""
+
+    wide_names = ("ngram_ids", "ngram_values")
+
+    def __init__(self, deep, features: TfidfFeatures):
+        self.deep = deep
+        self.features = features
+        self.names = self.wide_names + tuple(deep.names)
+
+    @classmethod
+    def from_folder(cls, path: Path, config: dict[str, Any]) -> "WideInputs":
+        from safetensors.numpy import load_file
+
+        deep = INPUT_KINDS[config["deep_inputs"]].from_folder(path, config)
+        return cls(deep, TfidfFeatures.from_folder(path, load_file(str(path / "tfidf.safetensors"))["idf"], config))
+
+    def save(self, path: Path) -> dict[str, Any]:
+        from safetensors.numpy import save_file
+
+        self.features.save_vocabulary(path)
+        save_file({"idf": self.features.idf}, str(path / "tfidf.safetensors"))
+        deep = self.deep.save(path)
+        return {**deep, "inputs": "wide+" + deep["inputs"], "deep_inputs": deep["inputs"],
+                "ngram_range": list(self.features.ngram_range), "wide_features": len(self.features.grams)}
+
+    def encode(self, pairs: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
+        rows = self.features(pairs)
+        width = max(1, max((len(c) for c, _ in rows), default=1))
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        values = np.zeros((len(rows), width), dtype=np.float32)
+        for i, (columns, vals) in enumerate(rows):
+            ids[i, : len(columns)] = columns
+            values[i, : len(vals)] = vals
+        return {"ngram_ids": ids, "ngram_values": values, **self.deep.encode(pairs)}
+
+
+INPUT_KINDS.update({"wide+wordpiece": WideInputs, "wide+words": WideInputs})
 
 
 class EventModel:
@@ -265,6 +338,8 @@ class EventModel:
         self.config: dict[str, Any] = json.loads(config_path.read_text(encoding="utf-8"))
         self.labels: tuple[str, ...] = tuple(self.config["labels"])
         self.thresholds: list[float] = [float(self.config["thresholds"][code]) for code in self.labels]
+        bias = self.config.get("primary_bias") or {}
+        self.primary_bias = np.array([float(bias.get(code, 0.0)) for code in self.labels], dtype=np.float32)
         if self.config.get("model_type") == LINEAR_MODEL_TYPE:
             self._score = LinearScorer(self.path, self.config)
             return
@@ -287,11 +362,12 @@ class EventModel:
         return type_scores, primary_probs
 
     def scores(self, pairs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
-        """Per-type sigmoid scores and primary-type probabilities, each [len(pairs), len(labels)]."""
+        """Per-type sigmoid scores and primary-type probabilities (calibrated), each [len(pairs), len(labels)]."""
         if not pairs:
             empty = np.zeros((0, len(self.labels)), dtype=np.float32)
             return empty, empty
-        return self._score(pairs)
+        type_scores, primary_probs = self._score(pairs)
+        return type_scores, calibrate_primary(primary_probs, self.primary_bias)
 
     def predict(self, pairs: Sequence[tuple[str, str]]) -> list[EventPrediction]:
         """(title, text) pairs -> one prediction each, with the model's own thresholds."""

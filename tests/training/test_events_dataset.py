@@ -68,3 +68,42 @@ def test_no_dev_article_or_copy_reaches_training(tmp_path):
     ids = {e.id for e in examples}
     assert not ids & {f"{s}:{d}" for s, d in dev_keys}
     assert 0 < len(examples) <= len(others)
+
+
+def test_committed_gold_labels_are_valid_and_disjoint_from_dev():
+    gold = dataset.read_jsonl(dataset.GOLD_LABELS)
+    dev = {(r.get("source") or "ant", r["docno"]) for r in dataset.read_jsonl(dataset.DEV_LABELS)}
+    keys = [(r["source"], r["docno"]) for r in gold]
+    assert len(keys) == len(set(keys)) >= 500
+    assert not set(keys) & dev, "a dev article is in the gold training set"
+    for row in gold:
+        dataset._checked_labels(row["labels"], row["primary"], row["docno"])  # raises on a bad line
+        assert row["primary"] in row["labels"]
+
+
+def test_gold_refuses_a_dev_article(tmp_path):
+    shared_data("ant", "ant.jsonl.gz")
+    dev_row = dataset.read_jsonl(dataset.DEV_LABELS)[0]
+    bad = tmp_path / "gold.jsonl"
+    _write(bad, [{**dev_row, "source": dev_row.get("source") or "ant"}])
+    with pytest.raises(ValueError, match="dev article"):
+        dataset.load_gold(bad, dataset.dev_keys(), weight=1.0)
+
+
+def test_gold_sample_holds_no_copy_of_a_dev_article():
+    """The draw removes dev docnos and any article sharing a dev article's body or headline."""
+    shared_data("ant", "ant.jsonl.gz")
+    from training.events.dev_sample import title_key
+    from training.events.gold_sample import dev_exclusions
+    from transforms.normalize import text_hash
+
+    docnos, bodies, titles = dev_exclusions()
+    gold = {r["docno"] for r in dataset.read_jsonl(dataset.GOLD_LABELS)}
+    from training.events.corpus import iter_articles
+
+    for source in ("ant", "ant_multisource"):
+        for article in iter_articles(source):
+            if article.docno in gold:
+                assert article.docno not in docnos
+                assert text_hash(article.text.strip()) not in bodies
+                assert title_key(article.title) not in titles or not article.title.strip()

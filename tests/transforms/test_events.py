@@ -62,7 +62,7 @@ def test_shipped_config_has_a_threshold_per_type(shipped):
     assert tuple(config["labels"]) == EVENT_TYPES
     assert set(config["thresholds"]) == set(EVENT_TYPES)
     assert all(0.0 < t < 1.0 for t in config["thresholds"].values())
-    assert "held-out" in config["thresholds_tuned_on"]
+    assert "gold" in config["thresholds_tuned_on"] and set(config["primary_bias"]) == set(EVENT_TYPES)
 
 
 def test_shipped_model_scores_are_probabilities_and_batch_independent(shipped):

@@ -128,11 +128,13 @@ def run(cfg: TrainConfig, model_out: Path, c: float = 4.0, max_features: int = 1
     drift = float(np.abs(saved - held_s[:64]).max()) if len(saved) else 0.0
     if drift > 0.02:  # the numpy scorer must compute what scikit-learn computed (fp16 weights aside)
         raise RuntimeError(f"saved linear model disagrees with the trained one by {drift:.4f}")
-    result = {"model": "tfidf-char-lr", "folder": str(model_out), "heldout": held,
+    gold_tune = (scores_of(decide(*tuned.calibrated(tuned.tune_scores), [thresholds[c_] for c_ in EVENT_TYPES]),
+                           tuned.tune_examples) if tuned.tune_scores is not None else None)
+    result = {"model": "tfidf-char-lr", "folder": str(model_out), "heldout": held, "gold_tune": gold_tune,
               "dev": dev_metrics(model_out) if cfg.evaluate_dev else None,
               "seconds": round(time.monotonic() - started, 1)}
-    (model_out / "metrics.json").write_text(json.dumps({"heldout": held, "dev": result["dev"]}, ensure_ascii=False,
-                                                       indent=2) + "\n", encoding="utf-8")
+    metrics = {"heldout": held, "gold_tune": gold_tune, "dev": result["dev"]}
+    (model_out / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return result
 
 

@@ -366,7 +366,6 @@ def train_one(cfg: TrainConfig, train: list[dataset.Example], name: str,
     if cfg.wide_ngrams:
         inputs = WideInputs(inputs, wide_features(train, cfg))
         model = WideDeepClassifier(model, len(inputs.features.grams), len(EVENT_TYPES))
-        info.description += f" + a wide linear part over {len(inputs.features.grams)} TF-IDF character n-grams"
     if cfg.freeze_embeddings and info.source == "encoder-ar-small":
         # Words the labeled data never shows keep their pretrained neighbours (and steps are cheaper).
         for table in (encoder.embed.words, encoder.embed.pieces):

@@ -158,7 +158,8 @@ def fit_and_tune(
     on_gold = [code for j, code in enumerate(EVENT_TYPES) if matrix[:, j].sum() >= MIN_GOLD_SUPPORT]
     how = (f"out-of-fold scores of {folds} models each trained without that fold" if len(splits) > 1
            else "a model not trained on them")
-    tuned_on = (f"{len(tune_examples)} hand-labeled real (gold) articles, {how}, for {', '.join(on_gold)}; "
-                f"{where} for the other types")
+    tuned_on = f"{len(tune_examples)} hand-labeled real (gold) articles, {how}, " + (
+        "for every type" if len(on_gold) == len(EVENT_TYPES)
+        else f"for {', '.join(on_gold)}; {where} for the other types")
     bias = fit_primary_bias(scores[1], tune_examples) if calibrate else {code: 0.0 for code in EVENT_TYPES}
     return Tuned(model, thresholds, bias, tuned_on, tune_examples, scores)
