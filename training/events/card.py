@@ -86,6 +86,12 @@ def card(model_dir: Path, others: dict[str, Path]) -> str:
         *([f"- **Why this one:** the issue asks for a compact transformer; one was trained by the same command "
            f"({', '.join(compared)}, scores below) and scored lower on the dev set, so this model is shipped."]
           if compared and config.get("model_type") == LINEAR_MODEL_TYPE else []),
+        *([f"- **Why this one:** the issue asks for a compact transformer, and this one reaches dev micro-F1 "
+           f"{_f(dev['micro_f1'])} and primary accuracy {_f(dev['primary_accuracy'])}. Compared, trained and tuned "
+           "the same way: " + "; ".join(f"{n} {_f((m.get('dev') or {}).get('micro_f1'))} / "
+                                       f"{_f((m.get('dev') or {}).get('primary_accuracy'))}"
+                                       for n, (_, m) in compared.items()) + " (scores below)."]
+          if compared and dev and config.get("model_type") != LINEAR_MODEL_TYPE else []),
         *(["- **Primary calibration:** per-type biases on the primary head's log-probabilities, fitted on "
            "the gold articles' out-of-fold scores (L2-regularized likelihood, `training/events/tuning.py`), "
            "applied by `transforms.events.calibrate_primary`: "
@@ -138,6 +144,8 @@ def card(model_dir: Path, others: dict[str, Path]) -> str:
     for name, (_, m) in compared.items():
         lines.append(_summary_row(f"{name}, dev", m.get("dev")))
         lines.append(_summary_row(f"{name}, held-out", m.get("heldout")))
+        if m.get("gold_tune"):
+            lines.append(_summary_row(f"{name}, gold out-of-fold", m["gold_tune"]))
     for name, (other, _) in compared.items():
         d = other["data"]
         what = other.get("encoder", {}).get("description", other.get("model_type", ""))
