@@ -77,6 +77,7 @@ def _detail_rows(out: Path) -> list[tuple]:
     ).fetchall()
 
 
+@pytest.mark.timeout(900)  # its own waits (up to 240 + 60 + 120 + 180 s) end first, with a diagnosis
 def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_cluster, tmp_path):
     from sample.server import SampleNewsServer
 
@@ -100,9 +101,14 @@ def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_clus
                 return _each_story_written_once(groups, [row[1] for row in _article_rows(out)])
 
             def explain() -> str:
-                return _story_report(groups, out) + "\n" + log_tail(flink_cluster.log_dir / "worker_pool.out", 30)
+                try:
+                    jobs: object = [(j["jid"], j["state"]) for j in flink_cluster.jobs()]
+                except Exception as exc:  # the report must not hide the failure it explains
+                    jobs = f"unavailable ({exc})"
+                return (f"{_story_report(groups, out)}\nFlink jobs: {jobs}\n"
+                        + log_tail(flink_cluster.log_dir / "worker_pool.out", 30))
 
-            wait_for(all_written, proc, 300, "every sample story", explain=explain, log=job_log)
+            wait_for(all_written, proc, 240, "every sample story", explain=explain, log=job_log)
             job_id = _running_job(flink_cluster)["jid"]
             checkpoints = flink_cluster.rest(f"/jobs/{job_id}/checkpoints")["counts"]["completed"]
             assert checkpoints > 0, "checkpointing must be on"
