@@ -6,14 +6,16 @@
   rules; the labels file holds docnos only and the text is re-read from the
   shared data here, at train time.
 - Gold: real ANT / ANT multi-source articles labeled by reading
-  (``data/gold_labels.jsonl``, drawn by ``gold_sample.py``, disjoint from dev);
-  a seeded part of it tunes the per-type thresholds and is not trained on.
+  (``data/gold_labels.jsonl``, drawn by ``gold_sample.py``, disjoint from dev):
+  trained on, and scored out of fold for the thresholds and the primary
+  calibration (``tuning.py``).
 - The dev set (``data/dev_labels.jsonl``) is never trained on: its docnos,
   and any article whose headline or text is the same as a dev article's
   (the corpora hold republished copies), are removed from the weak set.
 
-The held-out split that tunes the thresholds is cut from this training data
-only, by headline key, so copies of one story stay on one side.
+The held-out split (scores on rule-labeled data, and thresholds for types
+with too few gold positives) is cut from the written + weak data only, by
+headline key, so copies of one story stay on one side.
 """
 from __future__ import annotations
 
