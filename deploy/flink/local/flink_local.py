@@ -314,6 +314,11 @@ class Cluster:
             raise ClusterError("Flink is not fetched: run `python deploy/flink/local/flink_local.py fetch`")
         if self.alive():
             raise ClusterError(f"a local cluster already runs (pids {self.pids}); stop it first")
+        taken = [f"127.0.0.1:{port} ({what})" for port, what in
+                 ((REST_PORT, "REST"), (RPC_PORT, "RPC"), (WORKER_POOL_PORT, "worker pool")) if _port_open(port)]
+        if taken:  # another cluster (a leftover, another checkout) would get this one's jobs
+            raise ClusterError(f"already in use: {', '.join(taken)}; stop the other cluster, or set "
+                               "AKHBAR_FLINK_REST_PORT / AKHBAR_FLINK_RPC_PORT / AKHBAR_WORKER_POOL_PORT")
         self.pids = {}
         self.write_conf()
         self.start_jobmanager()
