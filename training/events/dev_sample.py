@@ -122,23 +122,34 @@ def cue_topup(by_folder: dict[str, list[dict]], taken: set[str], quotas: dict[st
     return picked
 
 
+def random_strata(ant_pool: dict[str, list[dict]], multi_pool: dict[str, list[dict]], ant_quotas: dict[str, int],
+                  multi_quotas: dict[str, int], seed: int) -> tuple[list[dict], list[dict], set[str]]:
+    """The seeded random draw of each corpus (in labeling order) and the docnos it took."""
+    ant = interleave(stratified(ant_pool, ant_quotas, seed), seed)
+    multi = interleave(stratified(multi_pool, multi_quotas, seed), seed)
+    for record in ant + multi:
+        record["stratum"] = "random"
+    return ant, multi, {r["docno"] for r in ant + multi}
+
+
+def mark_sources(ant: list[dict], multi: list[dict]) -> None:
+    """Record each sampled article's corpus (and the multi-source category as its folder)."""
+    for record in ant:
+        record["source"] = "ant"
+    for record in multi:
+        record["source"] = "ant_multisource"
+        record["folder"] = record["label"]
+
+
 def dev_sample(seed: int = SEED) -> list[dict]:
     """Labeling order: ANT random strata, multi-source random, then the cue-retrieved top-ups."""
     ant_pool = unique_articles(read_jsonl_gz(ANT_PATH), "folder")
     multi_pool = unique_articles(read_jsonl_gz(MULTISOURCE_PATH), "label")
-    ant = interleave(stratified(ant_pool, ANT_QUOTAS, seed), seed)
-    multi = interleave(stratified(multi_pool, MULTISOURCE_QUOTAS, seed), seed)
-    for record in ant + multi:
-        record["stratum"] = "random"
-    taken = {r["docno"] for r in ant + multi}
+    ant, multi, taken = random_strata(ant_pool, multi_pool, ANT_QUOTAS, MULTISOURCE_QUOTAS, seed)
     ant_top = cue_topup(ant_pool, taken, ANT_TOPUP_QUOTAS, seed)
     multi_top = cue_topup(multi_pool, taken, MULTISOURCE_TOPUP_QUOTAS, seed)
     ant_top2 = cue_topup(ant_pool, taken, ANT_TOPUP2_QUOTAS, seed)
-    for record in ant + ant_top + ant_top2:
-        record["source"] = "ant"
-    for record in multi + multi_top:
-        record["source"] = "ant_multisource"
-        record["folder"] = record["label"]
+    mark_sources(ant + ant_top + ant_top2, multi + multi_top)
     return ant + multi + ant_top + multi_top + ant_top2
 
 

@@ -21,9 +21,10 @@ from training.events.dev_sample import (
     MULTISOURCE_PATH,
     cue_topup,
     interleave,
+    mark_sources,
+    random_strata,
     read_jsonl_gz,
     sample_cli,
-    stratified,
     title_key,
     unique_articles,
 )
@@ -78,18 +79,10 @@ def gold_sample(seed: int = SEED) -> list[dict]:
     excluded = dev_exclusions()
     ant_pool = _without_dev(unique_articles(read_jsonl_gz(ANT_PATH), "folder"), excluded)
     multi_pool = _without_dev(unique_articles(read_jsonl_gz(MULTISOURCE_PATH), "label"), excluded)
-    ant = interleave(stratified(ant_pool, ANT_QUOTAS, seed), seed)
-    multi = interleave(stratified(multi_pool, MULTISOURCE_QUOTAS, seed), seed)
-    for record in ant + multi:
-        record["stratum"] = "random"
-    taken = {r["docno"] for r in ant + multi}
+    ant, multi, taken = random_strata(ant_pool, multi_pool, ANT_QUOTAS, MULTISOURCE_QUOTAS, seed)
     ant_top = cue_topup(ant_pool, taken, ANT_TOPUP_QUOTAS, seed)
     multi_top = cue_topup(multi_pool, taken, MULTISOURCE_TOPUP_QUOTAS, seed)
-    for record in ant + ant_top:
-        record["source"] = "ant"
-    for record in multi + multi_top:
-        record["source"] = "ant_multisource"
-        record["folder"] = record["label"]
+    mark_sources(ant + ant_top, multi + multi_top)
     return interleave(ant + multi + ant_top + multi_top, seed)
 
 
