@@ -6,11 +6,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import pytest
 
 from pipelines.ingest import REPO_ROOT, find_prism
+
+if TYPE_CHECKING:
+    from sample.server import SampleNewsServer
 
 
 def require_prism() -> None:
@@ -19,6 +23,17 @@ def require_prism() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail("the Prism binary is missing: `make prism` builds it")
         pytest.skip("the Prism binary is missing: run `make prism`")
+
+
+@contextmanager
+def served_sample(tmp_path: Path) -> Iterator[tuple["SampleNewsServer", Path, Path]]:
+    """The bundled sample served on loopback, its feed list written: (server, feeds file, output folder)."""
+    from sample.server import SampleNewsServer
+
+    with SampleNewsServer() as server:
+        feeds = tmp_path / "feeds.txt"
+        server.write_feed_list(feeds)
+        yield server, feeds, tmp_path / "out"
 
 
 def streaming_command(feeds: Path, out: Path, *extra: str) -> list[str]:
@@ -64,4 +79,4 @@ def log_tail(log: Path, lines: int = 60) -> str:
     return f"last {len(text)} lines of {log}:\n" + "\n".join(text)
 
 
-__all__ = ["REPO_ROOT", "log_tail", "require_prism", "streaming_command", "wait_for"]
+__all__ = ["REPO_ROOT", "log_tail", "require_prism", "served_sample", "streaming_command", "wait_for"]

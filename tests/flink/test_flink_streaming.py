@@ -18,7 +18,7 @@ from transforms.parquet import table_glob
 
 from tests.flink.conftest import flink_local
 from tests.flink.test_flink_batch import model_flags
-from tests.prism import log_tail, wait_for
+from tests.prism import log_tail, served_sample, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.flink]
 
@@ -79,12 +79,7 @@ def _detail_rows(out: Path) -> list[tuple]:
 
 @pytest.mark.timeout(900)  # its own waits (up to 240 + 60 + 120 + 180 s) end first, with a diagnosis
 def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_cluster, tmp_path):
-    from sample.server import SampleNewsServer
-
-    with SampleNewsServer() as server:
-        feeds = tmp_path / "feeds.txt"
-        server.write_feed_list(feeds)
-        out = tmp_path / "out"
+    with served_sample(tmp_path) as (server, feeds, out):
         groups = _story_groups(server)
         job_log = tmp_path / "job.log"
         log = job_log.open("w")

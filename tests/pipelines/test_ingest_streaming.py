@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.prism import REPO_ROOT, require_prism, streaming_command, wait_for
+from tests.prism import REPO_ROOT, require_prism, served_sample, streaming_command, wait_for
 from transforms.normalize import canonical_url
 from transforms.parquet import table_glob
 
@@ -28,12 +28,7 @@ def _article_rows(out: Path) -> list[tuple]:
 
 def test_streaming_on_prism_picks_up_items_published_mid_run(tmp_path):
     require_prism()
-    from sample.server import SampleNewsServer
-
-    with SampleNewsServer() as server:
-        feeds = tmp_path / "feeds.txt"
-        server.write_feed_list(feeds)
-        out = tmp_path / "out"
+    with served_sample(tmp_path) as (server, feeds, out):
         log = (tmp_path / "job.log").open("w")
         started = datetime.now(timezone.utc)
         proc = subprocess.Popen(
@@ -74,12 +69,7 @@ def test_ctrl_c_stops_an_open_ended_streaming_run_cleanly(tmp_path):
     require_prism()
     import signal
 
-    from sample.server import SampleNewsServer
-
-    with SampleNewsServer() as server:
-        feeds = tmp_path / "feeds.txt"
-        server.write_feed_list(feeds)
-        out = tmp_path / "out"
+    with served_sample(tmp_path) as (server, feeds, out):
         log = (tmp_path / "job.log").open("w")
         proc = subprocess.Popen(streaming_command(feeds, out), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from pipelines import ingest
-from tests.prism import REPO_ROOT, require_prism, streaming_command
+from tests.prism import REPO_ROOT, require_prism, served_sample, streaming_command
 from schemas.article import ARTICLE_SCHEMA
 from transforms import metrics
 from transforms.normalize import canonical_url
@@ -94,12 +94,9 @@ def test_written_files_have_the_current_schema(batch_runs):
 @pytest.mark.slow
 def test_streaming_on_prism_shares_story_ids_across_shards(tmp_path):
     require_prism()
-    from sample.server import OUTLETS, SampleNewsServer
+    from sample.server import OUTLETS
 
-    with SampleNewsServer() as server:
-        feeds = tmp_path / "feeds.txt"
-        server.write_feed_list(feeds)
-        out = tmp_path / "out"
+    with served_sample(tmp_path) as (server, feeds, out):
         proc = subprocess.run(
             streaming_command(feeds, out, "--duration", "25", "--near_dup_shards", "8", "--near_dup_routes", "4", *NO_MODELS),
             cwd=REPO_ROOT, capture_output=True, text=True, timeout=240,
