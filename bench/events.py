@@ -17,9 +17,10 @@ import json
 import sys
 import time
 
+from akhbar.lib.events.model import EventModel
+from akhbar.lib.models import EVENT_MODEL as DEFAULT_EVENT_MODEL
+from akhbar.sample.server import SampleNewsServer
 from bench.throughput import machine, replicated_corpus, run_once
-from sample.server import SampleNewsServer
-from transforms.events import DEFAULT_EVENT_MODEL, EventModel
 
 
 def model_alone(pairs: list[tuple[str, str]], repeats: int, batch_size: int, threads: int, path=DEFAULT_EVENT_MODEL) -> dict:
@@ -36,12 +37,12 @@ def model_alone(pairs: list[tuple[str, str]], repeats: int, batch_size: int, thr
 
 def ner_installed() -> bool:
     try:
-        from transforms.ner import ner_enricher
+        from akhbar.lib.ner.runtime import ner_enricher
     except ImportError:
         return False
     try:
         return ner_enricher("default") is not None
-    except Exception:  # noqa: BLE001 - a broken NER install only means this bench runs without it
+    except Exception:
         return False
 
 

@@ -15,8 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from akhbar.sample.server import SampleNewsServer
 from bench.throughput import machine, replicated_corpus, run_once
-from sample.server import SampleNewsServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -23,9 +23,9 @@ import re
 import resource
 import sys
 import time
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
-from transforms.neardup import (
+from akhbar.lib.neardup import (
     DEFAULT_TTL_S,
     MinHasher,
     NearDupConfig,
@@ -127,7 +127,7 @@ def shard_recall(shard_counts: Sequence[int], routes: Sequence[int]) -> list[dic
     global run's duplicate links (article -> duplicate_of) still found.
     """
     from training.neardup.corpus import parse_time, read_multisource
-    from training.neardup.pairs import read_pairs
+    from training.neardup.pairs import PAIRS, read_pairs
 
     config = NearDupConfig()
     hasher = MinHasher(config.num_perm, config.seed)
@@ -135,7 +135,7 @@ def shard_recall(shard_counts: Sequence[int], routes: Sequence[int]) -> list[dic
     fps = [fingerprint(d["docno"], d["src"], d["title"], d["text"], parse_time(d["time"]).timestamp(), config, hasher)
            for d in read_multisource()]
     fps.sort(key=lambda f: (f.time, f.doc_id))
-    pairs = [p for p in read_pairs() if p["label"] != "distinct"]
+    pairs = [p for p in read_pairs(PAIRS) if p["label"] != "distinct"]
     global_links = {k: m.duplicate_of for k, m in cluster(fps, config, scorer).items() if m.duplicate_of}
     out = []
     for shards in shard_counts:

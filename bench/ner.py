@@ -1,4 +1,4 @@
-"""NER speed: the model alone (words/s, articles/s) and inside the pipeline, torch fp32 vs ONNX Runtime.
+"""NER speed: the model alone (words/s, articles/s) and inside the pipeline; torch fp32 vs ONNX Runtime for the model alone.
 
     .venv/bin/python -m bench.ner --copies 5              # model alone + pipeline, every backend
     .venv/bin/python -m bench.ner --copies 5 --workers 2  # the pipeline with 2 worker processes
@@ -15,21 +15,26 @@ import json
 import sys
 import time
 
+from akhbar.lib.models import NER_MODEL as DEFAULT_MODEL
+from akhbar.lib.ner.entities import find_entities
+from akhbar.lib.ner.features import split_words
+from akhbar.lib.ner.runtime import load_runtime
+from akhbar.sample.server import SampleNewsServer
 from bench.throughput import machine, replicated_corpus, run_once
-from sample.server import SampleNewsServer
-from transforms.ner import DEFAULT_MODEL, find_entities, load_runtime
-from transforms.ner_features import split_words
 
 BACKENDS = {
-    "torch_fp32": ("torch", None),
-    "onnx_fp32": ("onnx", "model.onnx"),
-    "onnx_int8": ("onnx", "model.int8.onnx"),
+    "torch_fp32": None,
+    "onnx_fp32": "model.onnx",
+    "onnx_int8": "model.int8.onnx",
 }
 
 
 def runtime_for(name: str):
-    backend, onnx_file = BACKENDS[name]
-    return load_runtime(DEFAULT_MODEL, backend=backend, threads=1, onnx_file=onnx_file)
+    if name == "torch_fp32":  # the checkout's training weights, for comparison (needs the train extra)
+        from training.ner.model import TorchWordRuntime
+
+        return TorchWordRuntime(DEFAULT_MODEL, threads=1)
+    return load_runtime(DEFAULT_MODEL, threads=1, onnx_file=BACKENDS[name])
 
 
 def model_alone(texts: list[str], name: str, repeats: int) -> dict:
@@ -71,7 +76,6 @@ def main(argv=None) -> int:
         with SampleNewsServer(articles=served) as server:
             report["pipeline"]["ner_off"] = run_once(server, [*extra, "--ner_model", "none"])
             report["pipeline"]["ner_onnx"] = run_once(server, extra)
-            report["pipeline"]["ner_torch"] = run_once(server, [*extra, "--ner_backend", "torch"])
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0
 

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import apache_beam
 
-from pipelines import ingest
-from sample.corpus import load_corpus
-from sample.server import SampleNewsServer
-from transforms import metrics
+from akhbar.pipelines import ingest
+from akhbar.sample.corpus import load_corpus
+from akhbar.sample.server import SampleNewsServer
+from akhbar.transforms import counters
 
 
 def replicated_corpus(copies: int):
@@ -66,10 +66,10 @@ def run_once(server: SampleNewsServer, extra: list[str]) -> dict:
         feeds = Path(tmp) / "feeds.txt"
         server.write_feed_list(feeds, faults=False)
         started = time.monotonic()
-        result, _ = ingest.run(["--feeds", str(feeds), "--output", str(Path(tmp) / "out"), "--once", "--allow_loopback", *extra])
+        result, _ = ingest.run_with_args(["--feeds", str(feeds), "--output", str(Path(tmp) / "out"), "--once", "--allow_loopback", *extra])
         seconds = time.monotonic() - started
-    counters = metrics.query_counters(result)
-    written = counters.get("rows_written_articles", 0)
+    totals = counters.query_counters(result)
+    written = totals.get("rows_written_articles", 0)
     return {"articles_written": written, "seconds": round(seconds, 2), "articles_per_s": round(written / seconds, 1)}
 
 

@@ -12,27 +12,27 @@ Each feed still keeps its own schedule and conditional-GET state in
 ``PollFeedFn``; the ticks only ask it whether a feed is due.
 
 The jars (Beam's Flink job server and expansion service, from Maven Central)
-are fetched into ``.cache/flink`` by ``deploy/flink/local/flink_local.py fetch``;
-``$AKHBAR_FLINK_CACHE`` points elsewhere (the Docker image sets it).
+are fetched into the cache (``.cache/flink`` in a checkout) by
+``deploy/flink/local/flink_local.py fetch``; ``$AKHBAR_FLINK_CACHE`` points
+elsewhere (the Docker image sets it).
 """
 from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import FlinkRunnerOptions, PipelineOptions, PortableOptions, StandardOptions
 from apache_beam.transforms.window import TimestampedValue
 
-from pipelines.options import has_flag
+from akhbar.pipelines.options import has_flag
+from akhbar.settings import settings
 
 LOG = logging.getLogger(__name__)
-REPO_ROOT = Path(__file__).resolve().parents[1]
 FLINK_VERSION = "1.19"
 GENERATE_SEQUENCE_URN = "beam:external:java:generate_sequence:v1"
 
@@ -55,7 +55,7 @@ class FlinkClusterOptions(PipelineOptions):
 
 
 def flink_cache() -> Path:
-    return Path(os.environ.get("AKHBAR_FLINK_CACHE", REPO_ROOT / ".cache" / "flink"))
+    return settings().flink_cache
 
 
 def job_server_jar() -> Path:
@@ -72,17 +72,8 @@ def is_flink(options: PipelineOptions) -> bool:
     return "flink" in (name or "").lower()
 
 
-def _flag_value(argv: Sequence[str], name: str) -> str | None:
-    for i, a in enumerate(argv):
-        if a.startswith(name + "="):
-            return a.split("=", 1)[1]
-        if a == name and i + 1 < len(argv):
-            return argv[i + 1]
-    return None
-
-
-def flink_defaults(argv: Sequence[str]) -> list[str]:
-    """Flags added to a FlinkRunner run that leaves them out.
+def apply_defaults(options: PipelineOptions, argv: Sequence[str]) -> None:
+    """Defaults for a FlinkRunner run that leaves them out, set on ``options`` in place.
 
     * ``--flink_version=1.19`` and ``--flink_job_server_jar``: the job server
       fetched into the cache (Beam would otherwise download a jar that the
@@ -91,17 +82,16 @@ def flink_defaults(argv: Sequence[str]) -> list[str]:
       default DOCKER needs a Docker engine); a cluster needs EXTERNAL with a
       worker pool, or DOCKER/PROCESS, which the caller names.
     """
-    extra: list[str] = []
+    flink_options = options.view_as(FlinkRunnerOptions)
     if not has_flag(argv, "--flink_version"):
-        extra.append(f"--flink_version={FLINK_VERSION}")
+        flink_options.flink_version = FLINK_VERSION
     if not has_flag(argv, "--flink_job_server_jar") and not has_flag(argv, "--job_endpoint"):
         jar = job_server_jar()
         if jar.is_file():
-            extra.append(f"--flink_job_server_jar={jar}")
-    master = _flag_value(argv, "--flink_master") or "[auto]"
+            flink_options.flink_job_server_jar = str(jar)
+    master = flink_options.flink_master or "[auto]"
     if not has_flag(argv, "--environment_type") and master in ("[local]", "[auto]"):
-        extra.append("--environment_type=LOOPBACK")
-    return extra
+        options.view_as(PortableOptions).environment_type = "LOOPBACK"
 
 
 def wait_for_streaming_run(result, duration_s: float | None, grace_s: float, flink_master: str | None) -> None:
@@ -119,7 +109,7 @@ def wait_for_streaming_run(result, duration_s: float | None, grace_s: float, fli
     try:
         result.cancel()
         result.wait_until_finish(duration=30_000)
-    except Exception as exc:  # noqa: BLE001 - a cancelled portable job reports itself as failed
+    except Exception as exc:
         LOG.info("job ended by cancel: %s", exc)
     if flink_master and not flink_master.startswith("["):
         cancel_flink_job(flink_master, str(result._job_id).split("_")[0])
@@ -162,7 +152,7 @@ class FlinkTicks(beam.PTransform):
     def _service(self):
         if self._expansion_service is not None:
             return self._expansion_service
-        address = os.environ.get("AKHBAR_EXPANSION_SERVICE")
+        address = settings().expansion_service
         if address:
             return address
         from apache_beam.transforms.external import JavaJarExpansionService

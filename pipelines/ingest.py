@@ -1,23 +1,22 @@
-"""akhbar ingest: poll Arabic news feeds, fetch full text, dedup, write Parquet.
+"""akhbar ingest: poll Arabic news feeds, fetch full text, dedup, enrich, write Parquet.
 
 Flow (each box is a composite PTransform with a dead-letter output)::
 
     feed URLs -> PollFeeds -> FetchArticles -> DedupExact -> DedupNear -> Enrich -> WriteParquet(articles)
-                     |             |                         |            +
-                     +-------------+-------------------------+--> WriteParquet(dead_letters)
+                     |             |                                         |       +
+                     +-------------+-----------------------------------------+--> WriteParquet(dead_letters)
 
 Enrich runs the model branches chosen by the options (NER, event types) side
 by side and joins them back by article_id.
 
 Batch, on the DirectRunner (polls every feed once)::
 
-    python -m pipelines.ingest --feeds feeds.txt --output out/ --once
+    akhbar run --feeds feeds.txt --output out/ --once
 
 Streaming, on the Prism runner (polls each feed every --poll_interval
 seconds until stopped, or for --duration seconds)::
 
-    python -m pipelines.ingest --feeds feeds.txt --output out/ --streaming \
-        --poll_interval 60 --prism_location .cache/gobin/prism
+    akhbar run --feeds feeds.txt --output out/ --streaming --poll_interval 60
 
 Every item read is accounted for by the run's counters:
 ``items_seen = rows_written_articles + duplicates + items_dead_lettered``.
@@ -25,41 +24,32 @@ Every item read is accounted for by the run's counters:
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Sequence
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
 from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
-from pipelines import flink
-from pipelines.feedlist import read_feed_list
-from pipelines.options import AkhbarOptions, has_flag
-from schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
-from transforms.dedup import DedupExact
-from transforms.enrich import DEAD_LETTER as ENRICH_DEAD_LETTER
-from transforms.enrich import Enrich, Enricher
-from transforms.events import event_enricher
-from transforms.feeds import PollFeeds
-from transforms.fetch import FetchArticles
-from transforms.ner import ner_enricher
-from transforms.neardup import DedupNear
-from transforms.parquet import WriteParquet
+from akhbar.lib.enrichment import Enricher
+from akhbar.lib.events.enricher import EventEnricher
+from akhbar.lib.models import choose_event_model, choose_ner_model
+from akhbar.lib.ner.enricher import NerEnricher
+from akhbar.pipelines import flink
+from akhbar.pipelines.options import AkhbarOptions
+from akhbar.schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
+from akhbar.transforms.dedup import DedupExact
+from akhbar.transforms.enrich import DEAD_LETTER as ENRICH_DEAD_LETTER
+from akhbar.transforms.enrich import Enrich
+from akhbar.transforms.feeds import PollFeeds
+from akhbar.transforms.fetch import FetchArticles
+from akhbar.transforms.neardup import DedupNear
+from akhbar.transforms.parquet import WriteParquet
 
 LOG = logging.getLogger(__name__)
-REPO_ROOT = Path(__file__).resolve().parents[1]
-PRISM_CACHE = REPO_ROOT / ".cache" / "gobin" / "prism"
-
-
-class UsageError(ValueError):
-    pass
 
 
 class Interrupted(Exception):
@@ -91,18 +81,20 @@ def poll_requests(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOpt
 
 
 def build_enrichers(opts: AkhbarOptions) -> list[Enricher]:
-    """The model branches this run applies to every article, from the options."""
+    """The model branches this run applies to every article; each model is validated here, before the run."""
     enrichers: list[Enricher] = []
-    events = event_enricher(opts.event_model)
+    events = choose_event_model(opts.event_model)
     if events is not None:
-        enrichers.append(events)
-    ner = ner_enricher(opts.ner_model, backend=opts.ner_backend, batch_size=opts.ner_batch_size)
+        enrichers.append(EventEnricher(events.location, events.model_id))
+    ner = choose_ner_model(opts.ner_model)
     if ner is not None:
-        enrichers.append(ner)
+        enrichers.append(NerEnricher(ner.location, ner.model_id, batch_size=opts.ner_batch_size))
     return enrichers
 
 
-def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOptions) -> IngestOutputs:
+def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOptions,
+                   enrichers: Sequence[Enricher] | None = None) -> IngestOutputs:
+    """The ingest graph on ``pipeline``; ``enrichers`` default to the options' models."""
     streaming = bool(opts.view_as(StandardOptions).streaming)
     polled = poll_requests(pipeline, feeds, opts, streaming) | "PollFeeds" >> PollFeeds(opts.poll_config())
     fetched = polled.items | "FetchArticles" >> FetchArticles(opts.fetch_config())
@@ -113,7 +105,7 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
     if opts.near_dup_policy != "off":
         articles = articles | "DedupNear" >> DedupNear(opts.near_dup_options(), streaming=streaming)
     dead_letters = [polled.dead_letter, fetched.dead_letter]
-    enrichers = build_enrichers(opts)
+    enrichers = build_enrichers(opts) if enrichers is None else list(enrichers)
     if enrichers:
         enriched = articles | "Enrich" >> Enrich(enrichers, streaming=streaming, window_s=opts.write_interval)
         articles = enriched["articles"]
@@ -130,38 +122,6 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
     return IngestOutputs(article_files=article_files, dead_letter_files=dead_letter_files)
 
 
-def find_prism() -> str | None:
-    """The Prism binary: $AKHBAR_PRISM, the Makefile's cache, or `prism` on PATH."""
-    for candidate in (os.environ.get("AKHBAR_PRISM"), str(PRISM_CACHE), shutil.which("prism")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return None
-
-
-def pipeline_options(argv: Sequence[str]) -> AkhbarOptions:
-    """Parse flags; choose the local runner that fits the mode unless --runner is given."""
-    argv = list(argv)
-    opts = PipelineOptions(argv).view_as(AkhbarOptions)
-    streaming = bool(opts.view_as(StandardOptions).streaming)
-    if opts.once and streaming:
-        raise UsageError("--once and --streaming exclude each other")
-    if not opts.feeds or not opts.output:
-        raise UsageError("--feeds FILE and --output DIR are required")
-    if not has_flag(argv, "--runner"):
-        if streaming:
-            argv.append("--runner=PrismRunner")
-            if not has_flag(argv, "--prism_location"):
-                prism = find_prism()
-                if prism is None:
-                    raise UsageError("streaming needs the Prism runner: run `make prism` or pass --prism_location")
-                argv.append(f"--prism_location={prism}")
-        else:
-            argv.append("--runner=DirectRunner")
-    elif flink.is_flink(PipelineOptions(argv)):
-        argv.extend(flink.flink_defaults(argv))
-    return PipelineOptions(argv).view_as(AkhbarOptions)
-
-
 CANCEL_TIMEOUT_S = 10.0
 
 
@@ -171,7 +131,7 @@ def _cancel_within(result, timeout_s: float) -> None:
     def cancel() -> None:
         try:
             result.cancel()
-        except Exception as cancel_error:  # noqa: BLE001 - the job service may already be gone
+        except Exception as cancel_error:
             LOG.info("job service gone before cancel: %s", cancel_error)
 
     worker = threading.Thread(target=cancel, name="akhbar-cancel", daemon=True)
@@ -179,14 +139,12 @@ def _cancel_within(result, timeout_s: float) -> None:
     worker.join(timeout_s)
 
 
-def run(argv: Sequence[str] | None = None):
+def run(opts: AkhbarOptions, feeds: Sequence[str], enrichers: Sequence[Enricher] | None = None):
     """Build and run the ingest pipeline; return (PipelineResult, seconds taken)."""
-    opts = pipeline_options(sys.argv[1:] if argv is None else argv)
-    feeds = read_feed_list(opts.feeds)
     LOG.info("polling %d feeds into %s", len(feeds), opts.output)
     started = time.monotonic()
     pipeline = beam.Pipeline(options=opts)
-    build_pipeline(pipeline, feeds, opts)
+    build_pipeline(pipeline, feeds, opts, enrichers)
     result = pipeline.run()
     try:
         if flink.is_flink(opts) and opts.view_as(StandardOptions).streaming:
@@ -203,7 +161,15 @@ def run(argv: Sequence[str] | None = None):
     return result, time.monotonic() - started
 
 
-if __name__ == "__main__":
-    from pipelines.cli import main
+def run_with_args(argv: Sequence[str]):
+    """Parse ``argv`` (akhbar's and Beam's flags), validate the models, read the feed list and run.
 
-    sys.exit(main(["run", *sys.argv[1:]]))
+    The programmatic form of ``akhbar run``: returns (PipelineResult, seconds). Raises
+    ``UsageError``, ``FeedListError`` or ``ModelError`` before anything runs.
+    """
+    from akhbar.pipelines.feedlist import read_feed_list
+    from akhbar.pipelines.options import parse_options
+
+    opts = parse_options(argv)
+    enrichers = build_enrichers(opts)
+    return run(opts, read_feed_list(opts.feeds), enrichers)

@@ -1,22 +1,21 @@
 """AkhbarOptions: every setting of an akhbar run, as Beam PipelineOptions.
 
-One place for configuration: the CLI, ``python -m pipelines.ingest`` and a
-cluster launcher all parse the same flags, and each flag maps onto the
-config dataclass of the box that uses it.
+One place for configuration: the CLI and a cluster launcher parse the same
+flags, and each flag maps onto the config dataclass of the box that uses it.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-from transforms.dedup import DEFAULT_TTL_S
-from transforms.fetch import FetchConfig
-from transforms.feeds import PollConfig
-from transforms.http import HttpConfig
-from transforms.neardup import DEFAULT_MODEL as NEAR_DUP_MODEL
-from transforms.neardup import DEFAULT_TTL_S as NEAR_DUP_TTL_S
-from transforms.neardup import DedupNearOptions
+from akhbar.lib.articles import FetchConfig
+from akhbar.lib.feeds import PollConfig
+from akhbar.lib.models import choose_near_dup_model
+from akhbar.lib.neardup import DEFAULT_TTL_S as NEAR_DUP_TTL_S
+from akhbar.lib.web.http import HttpConfig
+from akhbar.transforms.dedup import DEFAULT_TTL_S
+from akhbar.transforms.neardup import DedupNearOptions
 
 
 def has_flag(argv: Sequence[str], name: str) -> bool:
@@ -70,14 +69,13 @@ class AkhbarOptions(PipelineOptions):
                             help="Streaming near-dup: index shards (keys of the stateful index; 1 = one global index).")
         parser.add_argument("--near_dup_routes", type=int, default=8,
                             help="Streaming near-dup: shards each article is checked against (MinHash routing values).")
-        parser.add_argument("--near_dup_model", default=str(NEAR_DUP_MODEL), help="Near-dup pair scorer JSON.")
+        parser.add_argument("--near_dup_model", default="default",
+                            help="Near-dup pair scorer JSON ('default': the shipped models/neardup/pair_scorer.json).")
         parser.add_argument("--event_model", default="default",
-                            help="Event classifier: a model folder, 'default' (models/events-ar-small) or 'none'.")
+                            help="Event classifier: a model folder, 'default' (the shipped events-ar-small) or 'none'.")
         parser.add_argument("--ner_model", default="default",
-                            help="NER: 'default' (models/ner-ar-small), 'none', a model folder or a Hugging Face "
-                                 "token-classification model path/hub id (needs the train extra).")
-        parser.add_argument("--ner_backend", choices=["auto", "onnx", "torch"], default="auto",
-                            help="NER runtime of the shipped model: ONNX Runtime (auto) or torch.")
+                            help="NER: 'default' (the shipped ner-ar-small), 'none', a model folder or a Hugging Face "
+                                 "token-classification model path/hub id (needs the hf extra).")
         parser.add_argument("--ner_batch_size", type=int, default=16, help="NER: articles per model batch.")
 
     def http_config(self, max_bytes: int) -> HttpConfig:
@@ -97,7 +95,7 @@ class AkhbarOptions(PipelineOptions):
             ttl_s=self.near_dup_ttl,
             shards=self.near_dup_shards,
             routes=self.near_dup_routes,
-            model_path=self.near_dup_model,
+            model_path=choose_near_dup_model(self.near_dup_model),
             window_s=self.write_interval,
         )
 
@@ -115,3 +113,25 @@ class AkhbarOptions(PipelineOptions):
             fetch_pages=not self.no_fetch_pages,
             keep_non_arabic=self.keep_non_arabic,
         )
+
+
+class UsageError(ValueError):
+    """A command line that cannot run; the message says what to change."""
+
+
+def parse_options(argv: Sequence[str]) -> AkhbarOptions:
+    """Parse akhbar's and Beam's flags, check them, and choose the runner that fits the mode."""
+    from akhbar.pipelines.runners import RunnerError, choose_runner
+
+    argv = list(argv)
+    opts = PipelineOptions(argv).view_as(AkhbarOptions)
+    streaming = bool(opts.view_as(StandardOptions).streaming)
+    if opts.once and streaming:
+        raise UsageError("--once and --streaming exclude each other")
+    if not opts.feeds or not opts.output:
+        raise UsageError("--feeds FILE and --output DIR are required")
+    try:
+        choose_runner(opts, argv)
+    except RunnerError as exc:
+        raise UsageError(str(exc)) from None
+    return opts

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
-from transforms import metrics
-from transforms.parquet import table_glob
+from akhbar.schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE, table_glob
+from akhbar.transforms import counters
 
 
 @dataclass(frozen=True)
@@ -16,27 +15,27 @@ class RunSummary:
 
     @property
     def items_seen(self) -> int:
-        return self.counters.get(metrics.ITEMS_SEEN, 0)
+        return self.counters.get(counters.ITEMS_SEEN, 0)
 
     @property
     def articles_written(self) -> int:
-        return self.counters.get(metrics.ROWS_WRITTEN_PREFIX + ARTICLES_TABLE, 0)
+        return self.counters.get(counters.ROWS_WRITTEN_PREFIX + ARTICLES_TABLE, 0)
 
     @property
     def duplicates(self) -> int:
-        return metrics.duplicates_total(self.counters)
+        return counters.duplicates_total(self.counters)
 
     @property
     def items_dead_lettered(self) -> int:
-        return self.counters.get(metrics.ITEMS_DEAD_LETTERED, 0)
+        return self.counters.get(counters.ITEMS_DEAD_LETTERED, 0)
 
     @property
     def dead_letters(self) -> int:
-        return self.counters.get(metrics.ROWS_WRITTEN_PREFIX + DEAD_LETTERS_TABLE, 0)
+        return self.counters.get(counters.ROWS_WRITTEN_PREFIX + DEAD_LETTERS_TABLE, 0)
 
     @property
     def enrichment_failures(self) -> int:
-        return sum(v for k, v in self.counters.items() if k.startswith(metrics.ENRICH_FAILED_PREFIX))
+        return sum(v for k, v in self.counters.items() if k.startswith(counters.ENRICH_FAILED_PREFIX))
 
     @property
     def balanced(self) -> bool:
@@ -46,17 +45,17 @@ class RunSummary:
     def render(self) -> str:
         c = self.counters
         dups = ", ".join(
-            f"{k[len(metrics.DUPLICATES_PREFIX):]} {v}" for k, v in sorted(c.items()) if k.startswith(metrics.DUPLICATES_PREFIX)
+            f"{k[len(counters.DUPLICATES_PREFIX):]} {v}" for k, v in sorted(c.items()) if k.startswith(counters.DUPLICATES_PREFIX)
         )
         glob = table_glob(self.output, ARTICLES_TABLE)
         lines = [
-            f"feeds polled        {c.get(metrics.FEEDS_POLLED, 0)} ({c.get(metrics.FEEDS_FAILED, 0)} failed, "
-            f"{c.get(metrics.FEEDS_UNCHANGED, 0)} unchanged)",
+            f"feeds polled        {c.get(counters.FEEDS_POLLED, 0)} ({c.get(counters.FEEDS_FAILED, 0)} failed, "
+            f"{c.get(counters.FEEDS_UNCHANGED, 0)} unchanged)",
             f"items seen          {self.items_seen}",
             f"articles written    {self.articles_written} "
-            f"({c.get(metrics.TEXT_FROM_FEED, 0)} with text from the feed, {c.get(metrics.PAGES_FAILED, 0)} pages failed)",
-            f"duplicates dropped  {self.duplicates} ({dups or 'none'}; re-polled entries {c.get(metrics.ITEMS_REPEATED, 0)})",
-            f"dead letters        {self.dead_letters} ({c.get(metrics.FEEDS_FAILED, 0)} feeds, {self.items_dead_lettered} items, "
+            f"({c.get(counters.TEXT_FROM_FEED, 0)} with text from the feed, {c.get(counters.PAGES_FAILED, 0)} pages failed)",
+            f"duplicates dropped  {self.duplicates} ({dups or 'none'}; re-polled entries {c.get(counters.ITEMS_REPEATED, 0)})",
+            f"dead letters        {self.dead_letters} ({c.get(counters.FEEDS_FAILED, 0)} feeds, {self.items_dead_lettered} items, "
             f"{self.enrichment_failures} enrichment failures on written articles)",
             f"accounted for       {'yes' if self.balanced else 'NO'}: seen = written + duplicates + item dead letters",
             f"took                {self.seconds:.1f}s",

@@ -45,16 +45,16 @@ ETAG_BODY = (
     '<rss version="2.0"><channel><title>أخبار ثابتة</title>'
     "<item><title>خبر لا يتغير</title><link>http://127.0.0.1/static</link></item>"
     "</channel></rss>\n"
-).encode("utf-8")
+).encode()
 
 _FILLER = (
     "<p>أعلنت الحكومة اليوم عن خطة جديدة لدعم التعليم والصحة في المناطق الريفية، "
     "وقال المتحدث الرسمي إن المشروع سيبدأ مطلع العام المقبل.</p>\n"
-).encode("utf-8")
+).encode()
 _HUGE_HEAD = (
     '<!doctype html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8">'
     "<title>صفحة ضخمة</title></head><body>\n"
-).encode("utf-8")
+).encode()
 _HUGE_TAIL = b"</body></html>\n"
 
 _bomb_cache: dict[int, bytes] = {}
@@ -193,7 +193,7 @@ def _r500(handler: BaseHTTPRequestHandler, query: dict[str, list[str]]) -> None:
 
 def _slow(handler: BaseHTTPRequestHandler, query: dict[str, list[str]]) -> None:
     seconds = _num(query, "seconds", 5.0, _MAX_SLEEP)
-    body = "<p>وصل أخيرا</p>\n".encode("utf-8")
+    body = "<p>وصل أخيرا</p>\n".encode()
     handler.send_response(200)
     handler.send_header("Content-Type", "text/html; charset=utf-8")
     handler.send_header("Content-Length", str(len(body)))
@@ -288,7 +288,7 @@ def _etag(handler: BaseHTTPRequestHandler, query: dict[str, list[str]]) -> None:
 
 
 def _no_length(handler: BaseHTTPRequestHandler, query: dict[str, list[str]]) -> None:
-    body = "<p>جسم بلا طول معلن</p>\n".encode("utf-8")
+    body = "<p>جسم بلا طول معلن</p>\n".encode()
     _stream(handler, 200, {"Content-Type": "text/html; charset=utf-8"}, [body] * 4, None)
 
 
@@ -314,7 +314,7 @@ def handle_fault(handler: BaseHTTPRequestHandler, path: str) -> bool:
     route = _ROUTES.get(parts.path[len(FAULT_PREFIX):])
     try:
         if route is None:
-            _send_simple(handler, 404, f"unknown fault route {parts.path!r}\n".encode("utf-8"))
+            _send_simple(handler, 404, f"unknown fault route {parts.path!r}\n".encode())
         else:
             route(handler, parse_qs(parts.query))
         handler.wfile.flush()

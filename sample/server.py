@@ -8,11 +8,10 @@ of its items under other links. Pages wrap the article in navigation, a
 pages do. With ``faults=True`` it also serves the bad feeds and pages the
 pipeline must survive. It only ever binds 127.0.0.1.
 
-    python -m sample.server --port 8765      # then open /feeds.txt
+    python -m akhbar.sample.server --port 8765      # then open /feeds.txt
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import html
 import threading
@@ -22,8 +21,8 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from sample.corpus import SampleArticle, load_corpus, load_late
-from sample.faults import handle_fault
+from akhbar.sample.corpus import SampleArticle, load_corpus, load_late
+from akhbar.sample.faults import handle_fault
 
 HOST = "127.0.0.1"
 
@@ -78,7 +77,7 @@ class SampleNewsServer:
     def url(self) -> str:
         return f"http://{HOST}:{self._httpd.server_address[1]}"
 
-    def start(self) -> "SampleNewsServer":
+    def start(self) -> SampleNewsServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="sample-news", daemon=True)
         self._thread.start()
         return self
@@ -87,7 +86,7 @@ class SampleNewsServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def __enter__(self) -> "SampleNewsServer":
+    def __enter__(self) -> SampleNewsServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -244,7 +243,7 @@ class SampleNewsServer:
         if path == "/bad/broken.xml":
             return "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>مكسور<item><title>".encode(), rss
         if path == "/bad/billion-laughs.xml":
-            lol = "".join(f'<!ENTITY lol{i} "{"&lol%d;" % (i - 1) * 10}">' for i in range(1, 10))
+            lol = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
             body = (
                 '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY lol0 "lol">' + lol + "]>"
                 '<rss version="2.0"><channel><title>&lol9;</title></channel></rss>'
@@ -351,21 +350,3 @@ def _hours(hours: int):
     from datetime import timedelta
 
     return timedelta(hours=hours)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Serve the akhbar sample news on 127.0.0.1.")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--faults", action="store_true", help="Also serve the bad feeds and pages.")
-    args = parser.parse_args(argv)
-    server = SampleNewsServer(port=args.port, faults=args.faults).start()
-    print(f"serving {len(server.articles)} articles on {server.url} ; feed list at {server.url}/feeds.txt")
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        server.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -6,9 +6,12 @@ column change is made once and is always a version bump (see
 """
 from __future__ import annotations
 
+import posixpath
+from datetime import datetime, timezone
+
 import pyarrow as pa
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 SCHEMA_VERSION_KEY = b"akhbar.schema_version"
 TABLE_KEY = b"akhbar.table"
 
@@ -55,6 +58,8 @@ ARTICLE_SCHEMA = pa.schema(
         pa.field("story_id", pa.string()),
         pa.field("duplicate_of", pa.string()),
         pa.field("near_dup_score", pa.float32()),
+        pa.field("ner_model", pa.string()),
+        pa.field("event_model", pa.string()),
     ],
     metadata={SCHEMA_VERSION_KEY: SCHEMA_VERSION.encode(), TABLE_KEY: ARTICLES_TABLE.encode()},
 )
@@ -83,3 +88,19 @@ PARTITION_TIME_COLUMN: dict[str, str] = {
     ARTICLES_TABLE: "published_at",
     DEAD_LETTERS_TABLE: "occurred_at",
 }
+
+# The column that identifies a row of each table (file names and sort order use it).
+ID_COLUMN: dict[str, str] = {
+    ARTICLES_TABLE: "article_id",
+    DEAD_LETTERS_TABLE: "dead_letter_id",
+}
+
+
+def partition_date(value: datetime) -> str:
+    """The Hive partition value of a time: its UTC date, zero-padded ``YYYY-MM-DD``."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d")
+
+
+def table_glob(output: str, table: str) -> str:
+    """The glob that reads a table back, e.g. with DuckDB's read_parquet."""
+    return posixpath.join(output, table, "*", "*.parquet")

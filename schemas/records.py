@@ -64,6 +64,8 @@ class Article:
     story_id: str | None = None
     duplicate_of: str | None = None
     near_dup_score: float | None = None
+    ner_model: str | None = None
+    event_model: str | None = None
 
     def to_row(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

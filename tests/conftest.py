@@ -8,7 +8,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 @pytest.fixture()
 def sample_server():
     """The bundled sample news, with the bad feeds and pages, on 127.0.0.1."""
-    from sample.server import SampleNewsServer
+    from akhbar.sample.server import SampleNewsServer
 
     with SampleNewsServer(faults=True) as server:
         yield server

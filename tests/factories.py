@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from schemas.records import Article, FeedItem
-from transforms.fetch import build_article
+from akhbar.lib.articles import build_article
+from akhbar.schemas.records import Article, FeedItem
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
 

@@ -5,16 +5,18 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from pipelines.ingest import REPO_ROOT, find_prism
+from akhbar.pipelines.runners import find_prism
+from tests.paths import REPO_ROOT
 
 if TYPE_CHECKING:
-    from sample.server import SampleNewsServer
+    from akhbar.sample.server import SampleNewsServer
 
 
 def require_prism() -> None:
@@ -26,9 +28,9 @@ def require_prism() -> None:
 
 
 @contextmanager
-def served_sample(tmp_path: Path) -> Iterator[tuple["SampleNewsServer", Path, Path]]:
+def served_sample(tmp_path: Path) -> Iterator[tuple[SampleNewsServer, Path, Path]]:
     """The bundled sample served on loopback, its feed list written: (server, feeds file, output folder)."""
-    from sample.server import SampleNewsServer
+    from akhbar.sample.server import SampleNewsServer
 
     with SampleNewsServer() as server:
         feeds = tmp_path / "feeds.txt"
@@ -39,7 +41,7 @@ def served_sample(tmp_path: Path) -> Iterator[tuple["SampleNewsServer", Path, Pa
 def streaming_command(feeds: Path, out: Path, *extra: str) -> list[str]:
     """`akhbar run --streaming` on the loopback sample, polling and writing every few seconds."""
     return [
-        sys.executable, "-m", "pipelines.cli", "run", "--feeds", str(feeds), "--output", str(out),
+        sys.executable, "-m", "akhbar", "run", "--feeds", str(feeds), "--output", str(out),
         "--streaming", "--poll_interval", "3", "--write_interval", "3", "--allow_loopback", *extra,
     ]
 

@@ -12,8 +12,8 @@ hash of the normalized text (the same wire story republished verbatim).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator
-from urllib.parse import urlsplit
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import apache_beam as beam
 from apache_beam.coders import BooleanCoder
@@ -21,47 +21,21 @@ from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.utils.timestamp import Duration
 
-from schemas.records import Article
-from transforms import metrics
+from akhbar.lib.identity import DEDUP_KEYS, keep_order
+from akhbar.schemas.records import Article
+from akhbar.transforms import counters
 
 DEFAULT_TTL_S = 7 * 24 * 3600
-
-
-def url_key(article: Article) -> str:
-    return article.canonical_url
-
-
-def guid_key(article: Article) -> str:
-    if not article.guid:
-        # No GUID: nothing to merge on; the article's own id keeps it alone.
-        return "none:" + article.article_id
-    return f"{urlsplit(article.feed_url).hostname or ''}|{article.guid.strip()}"
-
-
-def text_key(article: Article) -> str:
-    return article.text_hash
-
-
-DEDUP_KEYS: list[tuple[str, Callable[[Article], str]]] = [
-    ("url", url_key),
-    ("guid", guid_key),
-    ("text", text_key),
-]
-
-
-def _keep_order(article: Article) -> tuple:
-    # Earliest publication first; ties broken by id so the choice is deterministic.
-    return (article.published_at, article.fetched_at, article.article_id)
 
 
 class KeepEarliestFn(beam.DoFn):
     def __init__(self, key_name: str):
         self._key_name = key_name
-        self._dropped = metrics.counter(metrics.DUPLICATES_PREFIX + key_name)
+        self._dropped = counters.counter(counters.DUPLICATES_PREFIX + key_name)
 
     def process(self, element: tuple[str, Iterable[Article]]) -> Iterator[Article]:
         _key, group = element
-        ordered = sorted(group, key=_keep_order)
+        ordered = sorted(group, key=keep_order)
         if len(ordered) > 1:
             self._dropped.inc(len(ordered) - 1)
         yield ordered[0]
@@ -76,7 +50,7 @@ class FirstSeenFn(beam.DoFn):
     def __init__(self, key_name: str, ttl_s: int):
         self._key_name = key_name
         self._ttl = Duration(seconds=ttl_s)
-        self._dropped = metrics.counter(metrics.DUPLICATES_PREFIX + key_name)
+        self._dropped = counters.counter(counters.DUPLICATES_PREFIX + key_name)
 
     def process(
         self,

@@ -1,7 +1,8 @@
 """Enrich: run model branches (NER, event types, …) in parallel and join them back.
 
-Each branch is an ``Enricher``: a model loaded once per worker (``load`` runs
-in ``DoFn.setup``) and applied to batches of articles. Branches run side by
+Each branch is an ``Enricher`` (``akhbar.lib.enrichment``): its model is loaded
+once per worker process and shared by the process's threads
+(``apache_beam.utils.shared.Shared``), and applied to batches of articles. Branches run side by
 side on the same articles and are joined by ``article_id``; an article is
 always written, with whatever the branches that succeeded on it produced. A
 branch that fails on an article yields a dead letter (stage
@@ -9,52 +10,47 @@ branch that fails on an article yields a dead letter (stage
 """
 from __future__ import annotations
 
-import abc
+import copy
 import dataclasses
 import json
 import logging
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import apache_beam as beam
 from apache_beam.transforms import window as beam_window
+from apache_beam.utils.shared import Shared
 
-from schemas.records import Article, DeadLetter
-from transforms import metrics
+from akhbar.lib.enrichment import Enricher
+from akhbar.schemas.records import Article, DeadLetter
+from akhbar.transforms import counters
 
 LOG = logging.getLogger(__name__)
 DEAD_LETTER = "dead_letter"
 _ARTICLE = "__article__"
 
 
-class Enricher(abc.ABC):
-    """One enrichment branch. Subclasses are pickled to workers, so keep models out of __init__."""
-
-    name: str = "enricher"
-    columns: tuple[str, ...] = ()
-    batch_size: int = 16
-
-    @abc.abstractmethod
-    def load(self) -> None:
-        """Build the model; called once per worker process (DoFn.setup)."""
-
-    @abc.abstractmethod
-    def enrich(self, articles: Sequence[Article]) -> list[dict[str, Any]]:
-        """One dict of column values per article, in order; keys must be in ``columns``."""
-
-
 class EnrichFn(beam.DoFn):
     def __init__(self, enricher: Enricher):
         self._enricher = enricher
-        self._enriched = metrics.counter(metrics.ENRICHED_PREFIX + enricher.name)
-        self._failed = metrics.counter(metrics.ENRICH_FAILED_PREFIX + enricher.name)
+        self._shared = Shared()  # one handle, pickled with the DoFn: every copy in a process finds the same model
+        self._enriched = counters.counter(counters.ENRICHED_PREFIX + enricher.name)
+        self._failed = counters.counter(counters.ENRICH_FAILED_PREFIX + enricher.name)
 
     def setup(self) -> None:
-        self._enricher.load()
+        template = self._enricher
+
+        def load() -> Enricher:
+            loaded = copy.copy(template)
+            loaded.load()
+            return loaded
+
+        self._enricher = self._shared.acquire(load, tag=f"{template.name}:{template.model_id}")
 
     def process(self, batch: list[Article]) -> Iterator:
         try:
             results = self._checked(batch)
-        except Exception:  # noqa: BLE001 - fall back to one article at a time to isolate the bad one
+        except Exception:
             results = None
         if results is not None:
             for article, fields in zip(batch, results):
@@ -64,7 +60,7 @@ class EnrichFn(beam.DoFn):
         for article in batch:
             try:
                 (fields,) = self._checked([article])
-            except Exception as exc:  # noqa: BLE001 - one article must not stop the run
+            except Exception as exc:
                 self._failed.inc()
                 LOG.warning("%s failed on %s: %s", self._enricher.name, article.article_id, exc)
                 yield beam.pvalue.TaggedOutput(DEAD_LETTER, self._dead_letter(article, exc))

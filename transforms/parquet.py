@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import posixpath
 import uuid
-from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import apache_beam as beam
 import pyarrow as pa
@@ -27,17 +26,16 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms import window as beam_window
 
-from schemas.article import PARTITION_COLUMN, PARTITION_TIME_COLUMN, SCHEMAS
-from transforms import metrics
+from akhbar.schemas.article import (
+    ID_COLUMN,
+    PARTITION_COLUMN,
+    PARTITION_TIME_COLUMN,
+    SCHEMAS,
+    partition_date,
+)
+from akhbar.transforms import counters
 
 LOG = logging.getLogger(__name__)
-ID_COLUMN = {"articles": "article_id", "dead_letters": "dead_letter_id"}
-
-
-def partition_date(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d")
-
-
 def partition_dir(output: str, table: str, date: str) -> str:
     return FileSystems.join(output, table, f"{PARTITION_COLUMN}={date}")
 
@@ -68,8 +66,8 @@ class WritePartitionFilesFn(beam.DoFn):
         self._output = output
         self._table = table
         self._max_rows = max_rows
-        self._rows_written = metrics.counter(metrics.ROWS_WRITTEN_PREFIX + table)
-        self._files_written = metrics.counter(metrics.FILES_WRITTEN)
+        self._rows_written = counters.counter(counters.ROWS_WRITTEN_PREFIX + table)
+        self._files_written = counters.counter(counters.FILES_WRITTEN)
 
     def process(self, element: tuple[str, Iterable[dict]], window=beam.DoFn.WindowParam) -> Iterator[str]:
         date, rows = element
@@ -115,8 +113,3 @@ class WriteParquet(beam.PTransform):
             | "GroupByDate" >> beam.GroupByKey()
             | "WriteFiles" >> beam.ParDo(WritePartitionFilesFn(self._output, self._table, self._max_rows))
         )
-
-
-def table_glob(output: str, table: str) -> str:
-    """The glob that reads a table back, e.g. with DuckDB's read_parquet."""
-    return posixpath.join(output, table, "*", "*.parquet")

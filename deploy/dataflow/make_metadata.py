@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write deploy/dataflow/metadata.json (the flex template's parameters) from AkhbarOptions.
 
-The template's parameters are the flags of ``pipelines.options.AkhbarOptions``, so the
+The template's parameters are the flags of ``akhbar.pipelines.options.AkhbarOptions``, so the
 Dataflow job takes exactly the options of a local ``akhbar run``; run this after adding
 a flag (tests/deploy checks that the file is up to date):
 
@@ -18,7 +18,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
-from pipelines.options import AkhbarOptions  # noqa: E402
+from akhbar.pipelines.options import AkhbarOptions  # noqa: E402
 
 METADATA = Path(__file__).resolve().parent / "metadata.json"
 REQUIRED = {"feeds", "output"}

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from schemas.article import ARTICLES_TABLE
+from akhbar.schemas.article import ARTICLES_TABLE, partition_date
+from akhbar.transforms.parquet import partition_dir, write_parquet_file
 from tests.factories import article
-from transforms.parquet import partition_date, partition_dir, write_parquet_file
 
 ENRICHED_DAY = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)
 
@@ -81,8 +81,8 @@ def write_enriched_day(output: Path) -> list[dict]:
 @pytest.fixture(scope="session")
 def analytics_output(tmp_path_factory) -> Path:
     """The real pipeline's output for the sample (faults included), plus the enriched day."""
-    from pipelines import ingest
-    from sample.server import SampleNewsServer
+    from akhbar.pipelines import ingest
+    from akhbar.sample.server import SampleNewsServer
 
     tmp = tmp_path_factory.mktemp("analytics")
     out = tmp / "out"
@@ -90,7 +90,7 @@ def analytics_output(tmp_path_factory) -> Path:
         feeds = tmp / "feeds.txt"
         server.write_feed_list(feeds)
         # The model branches are tested where they live; here the nested columns come from the enriched day.
-        ingest.run(["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback", "--read_timeout", "2",
+        ingest.run_with_args(["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback", "--read_timeout", "2",
                     "--ner_model", "none", "--event_model", "none"])
     write_enriched_day(out)
     return out

@@ -14,12 +14,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines import compact as compact_mod
-from pipelines.compact import STAGING_DIR, STEPS, compact, main
-from schemas.article import ARTICLE_SCHEMA, ARTICLES_TABLE, SCHEMA_VERSION, SCHEMA_VERSION_KEY
+from akhbar.cli.compact import main
+from akhbar.lib import compact as compact_mod
+from akhbar.lib.compact import STAGING_DIR, STEPS, compact
+from akhbar.schemas.article import ARTICLE_SCHEMA, ARTICLES_TABLE, SCHEMA_VERSION, SCHEMA_VERSION_KEY, table_glob
+from akhbar.transforms.parquet import partition_dir, write_parquet_file
 from tests.analytics.conftest import enriched_rows
 from tests.factories import T0, article
-from transforms.parquet import partition_dir, table_glob, write_parquet_file
 
 REPO = Path(__file__).resolve().parents[2]
 DAY = T0.strftime("%Y-%m-%d")
@@ -108,7 +109,7 @@ def test_default_target_makes_one_file_per_day_and_a_second_run_does_nothing(out
 def test_a_crash_at_any_step_loses_no_row_and_the_next_run_recovers(output: Path, step: str):
     before = _rows_by_id(output)
     env = dict(os.environ, **{compact_mod.CRASH_ENV: step})
-    cmd = [sys.executable, "-m", "pipelines.compact", str(output), "--table", ARTICLES_TABLE, "--date", DAY, "--target-bytes", "20000"]
+    cmd = [sys.executable, "-m", "akhbar", "compact", str(output), "--table", ARTICLES_TABLE, "--date", DAY, "--target-bytes", "20000"]
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert _rows_by_id(output) == before, f"after a crash at {step!r} the partition lost, doubled or changed rows"

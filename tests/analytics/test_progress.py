@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipelines.progress import Progress, count_output, format_duration
+from akhbar.lib.progress import Progress, count_output, format_duration
 from tests.analytics.test_compact import DAY, _write_small_files
 
 REPO = Path(__file__).resolve().parents[2]
@@ -84,7 +84,7 @@ def _run_on_pty(cmd: list[str], timeout: float = 120) -> tuple[int, str]:
 def test_compact_draws_a_live_line_on_a_terminal(tmp_path: Path):
     out = tmp_path / "out"
     _write_small_files(out, 0, files=8, per_file=40)
-    code, terminal = _run_on_pty([sys.executable, "-m", "pipelines.compact", str(out), "--table", "articles", "--date", DAY])
+    code, terminal = _run_on_pty([sys.executable, "-m", "akhbar", "compact", str(out), "--table", "articles", "--date", DAY])
     assert code == 0, terminal
     assert "\r\x1b[2K" in terminal, "no redraw of the status line on a terminal"
     assert re.search(r"compact articles: \d+/\d+ rows \(100%\), [\d.]+ rows/s", terminal)
@@ -96,7 +96,7 @@ def test_compact_writes_plain_log_lines_when_not_a_terminal(tmp_path: Path):
     _write_small_files(out, 0, files=8, per_file=40)
     rows = sum(pq.read_metadata(p).num_rows for p in out.glob(f"articles/date={DAY}/*.parquet"))
     proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.compact", str(out), "--table", "articles", "--date", DAY],
+        [sys.executable, "-m", "akhbar", "compact", str(out), "--table", "articles", "--date", DAY],
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
@@ -108,7 +108,7 @@ def test_compact_writes_plain_log_lines_when_not_a_terminal(tmp_path: Path):
 
 def test_run_once_reports_the_rows_it_writes(sample_server, tmp_path: Path, capsys):
     """``akhbar run --once`` polls the output folder; its last progress line names the rows written."""
-    from pipelines.cli import main
+    from akhbar.cli import main
 
     feeds = tmp_path / "feeds.txt"
     sample_server.write_feed_list(feeds)

@@ -21,9 +21,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from schemas.article import ARTICLE_SCHEMA, ARTICLES_TABLE, PARTITION_COLUMN, SCHEMA_VERSION, SCHEMA_VERSION_KEY
+from akhbar.schemas.article import (
+    ARTICLE_SCHEMA,
+    ARTICLES_TABLE,
+    PARTITION_COLUMN,
+    SCHEMA_VERSION,
+    SCHEMA_VERSION_KEY,
+    table_glob,
+)
+from akhbar.transforms.parquet import partition_dir
 from tests.analytics.conftest import enriched_rows
-from transforms.parquet import partition_dir, table_glob
 
 NESTED = [f.name for f in ARTICLE_SCHEMA if pa.types.is_list(f.type)]
 
@@ -188,7 +195,7 @@ def test_pandas_reads_the_same_rows_and_types(duckdb_read, analytics_output: Pat
         elif pa.types.is_floating(field.type):
             assert dtype == field.type.to_pandas_dtype(), (field.name, dtype)
         else:  # nested lists: Python objects by default; the pyarrow backend below keeps the types
-            assert dtype == object, (field.name, dtype)
+            assert dtype == object, (field.name, dtype)  # noqa: E721 - a numpy dtype equals object
     assert canonical_rows(df.to_dict("records")) == expected
     exact = pd.read_parquet(analytics_output / ARTICLES_TABLE, dtype_backend="pyarrow")
     kinds = {name: arrow_kind(exact.dtypes[name].pyarrow_dtype) for name in ARTICLE_SCHEMA.names}

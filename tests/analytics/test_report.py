@@ -14,10 +14,11 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 
-from pipelines.report import ENTITY_GROUPS, ReportError, main, parse_since
-from schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
+from akhbar.cli.report import main
+from akhbar.lib.report import ENTITY_GROUPS, ReportError, parse_since
+from akhbar.schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
+from akhbar.transforms.parquet import partition_dir, write_parquet_file
 from tests.factories import article
-from transforms.parquet import partition_dir, write_parquet_file
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from schemas.article import PARTITION_COLUMN, SCHEMA_VERSION, SCHEMAS
+from akhbar.schemas.article import PARTITION_COLUMN, SCHEMA_VERSION, SCHEMAS
 
 COLUMNS_MD = Path(__file__).resolve().parents[2] / "schemas" / "COLUMNS.md"
 

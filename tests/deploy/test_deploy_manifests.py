@@ -11,8 +11,8 @@ import pytest
 import yaml
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines import ingest
-from pipelines.options import AkhbarOptions
+from akhbar.pipelines import ingest
+from akhbar.pipelines.options import AkhbarOptions
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
@@ -40,7 +40,7 @@ def beam_flag_names() -> set[str]:
         parser = argparse.ArgumentParser(add_help=False, conflict_handler="resolve")
         try:
             cls._add_argparse_args(parser)
-        except Exception:  # noqa: BLE001 - some options classes need their own parser type
+        except Exception:
             continue
         names |= {s.lstrip("-") for a in parser._actions for s in a.option_strings}
     return names

@@ -12,12 +12,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ingest import REPO_ROOT
-from transforms.normalize import canonical_url
-from transforms.parquet import table_glob
-
+from akhbar.core.urls import canonical_url
+from akhbar.schemas.article import table_glob
 from tests.flink.conftest import flink_local
 from tests.flink.test_flink_batch import model_flags
+from tests.paths import REPO_ROOT
 from tests.prism import log_tail, served_sample, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.flink]
@@ -84,7 +83,7 @@ def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_clus
         job_log = tmp_path / "job.log"
         log = job_log.open("w")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.cli", "run", "--feeds", str(feeds), "--output", str(out),
+            [sys.executable, "-m", "akhbar", "run", "--feeds", str(feeds), "--output", str(out),
              "--streaming", "--poll_interval", "3", "--write_interval", "3", "--allow_loopback",
              "--read_timeout", "10", *model_flags(), *flink_local.runner_args(flink_cluster),
              "--checkpointing_interval=2000"],

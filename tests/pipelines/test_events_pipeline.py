@@ -16,11 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import duckdb
 import pytest
 
-from pipelines import ingest
+from akhbar.lib.models import EVENT_MODEL as DEFAULT_EVENT_MODEL
+from akhbar.pipelines import ingest
+from akhbar.schemas.article import table_glob
+from akhbar.transforms import counters
 from tests.shared_data import shared_data
-from transforms import metrics
-from transforms.events import DEFAULT_EVENT_MODEL
-from transforms.parquet import table_glob
 
 SEE_ALSO = "شاهد ايضاً"
 RELATED = "أخبار ذات صلة"
@@ -110,7 +110,7 @@ def seed_run(tmp_path_factory):
         feeds = tmp / "feeds.txt"
         feeds.write_text(server.url + "/feed.xml\n", encoding="utf-8")
         out = tmp / "out"
-        result, _ = ingest.run(["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback",
+        result, _ = ingest.run_with_args(["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback",
                                 "--event_model", str(DEFAULT_EVENT_MODEL)])
     finally:
         server.close()
@@ -118,14 +118,14 @@ def seed_run(tmp_path_factory):
     rel = con.sql(f"SELECT title, text, text_source, primary_event, event_types "
                   f"FROM read_parquet('{table_glob(str(out), 'articles')}', hive_partitioning=true)")
     rows = [dict(zip(rel.columns, row)) for row in rel.fetchall()]
-    return rows, related, metrics.query_counters(result)
+    return rows, related, counters.query_counters(result)
 
 
 def test_seed_page_is_written_once_from_the_page(seed_run):
-    rows, related, counters = seed_run
+    rows, related, totals = seed_run
     assert len(rows) == 1, rows
     assert rows[0]["text_source"] == "page"
-    assert counters["enriched_events"] == 1
+    assert totals["enriched_events"] == 1
 
 
 def test_classifier_input_is_the_article_without_related_headlines(seed_run):

@@ -1,6 +1,6 @@
 import pytest
 
-from pipelines.feedlist import FeedListError, read_feed_list
+from akhbar.pipelines.feedlist import FeedListError, read_feed_list
 
 
 def test_text_feed_list_with_comments_blank_lines_and_duplicates(tmp_path):

@@ -8,11 +8,10 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines import ingest
-from schemas.article import ARTICLE_SCHEMA, DEAD_LETTER_SCHEMA
-from transforms import metrics
-from transforms.normalize import canonical_url
-from transforms.parquet import table_glob
+from akhbar.core.urls import canonical_url
+from akhbar.pipelines import ingest
+from akhbar.schemas.article import ARTICLE_SCHEMA, DEAD_LETTER_SCHEMA, table_glob
+from akhbar.transforms import counters
 
 BOILERPLATE = ["شاهد أيضاً", "أخبار ذات صلة", "أضف تعليقاً", "الأكثر قراءة", "جميع الحقوق محفوظة", "شارك على", "عاجل: تابعوا"]
 
@@ -22,8 +21,8 @@ def _run(server, tmp_path: Path, *extra: str):
     server.write_feed_list(feeds)
     out = tmp_path / "out"
     argv = ["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback", "--read_timeout", "2", *extra]
-    result, _ = ingest.run(argv)
-    return out, metrics.query_counters(result)
+    result, _ = ingest.run_with_args(argv)
+    return out, counters.query_counters(result)
 
 
 def _rows(out: Path, table: str) -> list[dict]:
@@ -38,28 +37,28 @@ def _squash(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def batch_run(tmp_path_factory):
-    from sample.server import SampleNewsServer
+    from akhbar.sample.server import SampleNewsServer
 
     tmp = tmp_path_factory.mktemp("batch")
     with SampleNewsServer(faults=True) as server:
-        out, counters = _run(server, tmp)
-        yield server, out, counters
+        out, totals = _run(server, tmp)
+        yield server, out, totals
 
 
 def test_every_item_is_accounted_for_in_counters_and_output(batch_run):
-    _server, out, counters = batch_run
+    _server, out, totals = batch_run
     articles, dead = _rows(out, "articles"), _rows(out, "dead_letters")
-    assert counters[metrics.ITEMS_SEEN] > 0
-    assert len(articles) == counters["rows_written_articles"]
-    assert len(dead) == counters["rows_written_dead_letters"]
+    assert totals[counters.ITEMS_SEEN] > 0
+    assert len(articles) == totals["rows_written_articles"]
+    assert len(dead) == totals["rows_written_dead_letters"]
     item_dead = [d for d in dead if d["stage"] != "poll_feed"]
-    assert len(item_dead) == counters[metrics.ITEMS_DEAD_LETTERED]
-    assert counters[metrics.ITEMS_SEEN] == len(articles) + metrics.duplicates_total(counters) + len(item_dead)
+    assert len(item_dead) == totals[counters.ITEMS_DEAD_LETTERED]
+    assert totals[counters.ITEMS_SEEN] == len(articles) + counters.duplicates_total(totals) + len(item_dead)
     assert len({a["article_id"] for a in articles}) == len(articles), "an article was written twice"
 
 
 def test_corpus_articles_are_written_once_and_verbatim_copies_dropped(batch_run):
-    server, out, counters = batch_run
+    server, out, totals = batch_run
     written = {a["canonical_url"]: a for a in _rows(out, "articles")}
     by_id = {a.id: a for a in server.articles}
     for article in server.articles:
@@ -79,16 +78,16 @@ def test_corpus_articles_are_written_once_and_verbatim_copies_dropped(batch_run)
             assert _squash(paragraph) in text, f"{article.id} lost a paragraph"
         for marker in BOILERPLATE:
             assert marker not in row["text"], f"{article.id} kept boilerplate {marker!r}"
-    assert counters["duplicates_guid"] > 0, "the section feed repeats items under other links"
-    assert counters["duplicates_text"] >= 4, "the verbatim republications"
-    assert counters["duplicates_url"] >= 1, "the wrong-charset feed repeats a wasat link"
+    assert totals["duplicates_guid"] > 0, "the section feed repeats items under other links"
+    assert totals["duplicates_text"] >= 4, "the verbatim republications"
+    assert totals["duplicates_url"] >= 1, "the wrong-charset feed repeats a wasat link"
 
 
 def test_windows_1256_outlet_and_charset_repair(batch_run):
-    server, out, counters = batch_run
+    server, out, totals = batch_run
     sahil = [a for a in _rows(out, "articles") if a["feed_url"].endswith("/sahil/feed.rss")]
     assert sahil and all(a["outlet"] == "الساحل اليوم" and a["language"] == "ar" for a in sahil)
-    assert counters[metrics.FEEDS_CHARSET_REPAIRED] >= 1
+    assert totals[counters.FEEDS_CHARSET_REPAIRED] >= 1
 
 
 def test_bad_feeds_and_pages_become_dead_letters_or_fallbacks(batch_run):
@@ -135,12 +134,12 @@ def test_output_schema_and_partitions(batch_run):
 
 @pytest.mark.slow
 def test_multi_process_workers_write_the_same_articles(batch_run, tmp_path):
-    from sample.server import SampleNewsServer
+    from akhbar.sample.server import SampleNewsServer
 
     _server, out, _counters = batch_run
     with SampleNewsServer(faults=True) as server:
-        mp_out, counters = _run(server, tmp_path, "--direct_running_mode=multi_processing", "--direct_num_workers=2")
+        mp_out, totals = _run(server, tmp_path, "--direct_running_mode=multi_processing", "--direct_num_workers=2")
     in_process = {a["canonical_url"].split("/", 3)[3] for a in _rows(out, "articles")}
     multi = {a["canonical_url"].split("/", 3)[3] for a in _rows(mp_out, "articles")}
     assert multi == in_process
-    assert counters[metrics.ITEMS_SEEN] == len(multi) + metrics.duplicates_total(counters) + counters[metrics.ITEMS_DEAD_LETTERED]
+    assert totals[counters.ITEMS_SEEN] == len(multi) + counters.duplicates_total(totals) + totals[counters.ITEMS_DEAD_LETTERED]

@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from akhbar.core.urls import canonical_url
+from akhbar.schemas.article import table_glob
 from tests.prism import REPO_ROOT, require_prism, served_sample, streaming_command, wait_for
-from transforms.normalize import canonical_url
-from transforms.parquet import table_glob
 
 pytestmark = pytest.mark.slow
 

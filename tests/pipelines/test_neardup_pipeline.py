@@ -9,12 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import ingest
+from akhbar.core.urls import canonical_url
+from akhbar.pipelines import ingest
+from akhbar.schemas.article import ARTICLE_SCHEMA, table_glob
+from akhbar.transforms import counters
 from tests.prism import REPO_ROOT, require_prism, served_sample, streaming_command
-from schemas.article import ARTICLE_SCHEMA
-from transforms import metrics
-from transforms.normalize import canonical_url
-from transforms.parquet import table_glob
 
 # Only the near-dup stage is under test: the model branches stay off to keep the runs short.
 NO_MODELS = ["--event_model", "none", "--ner_model", "none"]
@@ -33,8 +32,8 @@ def _run(server, tmp: Path, *extra: str):
     server.write_feed_list(feeds)
     out = tmp / "out"
     argv = ["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback", *NO_MODELS, *extra]
-    result, _ = ingest.run(argv)
-    return out, metrics.query_counters(result)
+    result, _ = ingest.run_with_args(argv)
+    return out, counters.query_counters(result)
 
 
 def _edited_and_originals(server):
@@ -47,7 +46,7 @@ def _edited_and_originals(server):
 
 @pytest.fixture(scope="module")
 def batch_runs(tmp_path_factory):
-    from sample.server import SampleNewsServer
+    from akhbar.sample.server import SampleNewsServer
 
     with SampleNewsServer() as server:
         keep = _run(server, tmp_path_factory.mktemp("keep"))
@@ -73,13 +72,13 @@ def test_keep_links_edited_republications_to_their_originals(batch_runs):
 
 
 def test_drop_keeps_the_first_of_each_story_and_still_accounts_for_every_item(batch_runs):
-    _server, (keep_out, _), (drop_out, counters) = batch_runs
+    _server, (keep_out, _), (drop_out, totals) = batch_runs
     kept, all_rows = _rows(drop_out), _rows(keep_out)
     assert {r["article_id"] for r in kept} == {r["article_id"] for r in all_rows if r["duplicate_of"] is None}
-    assert counters[metrics.DUPLICATES_PREFIX + "near"] == len(all_rows) - len(kept) == 4
-    assert counters["rows_written_articles"] == len(kept)
-    assert counters[metrics.ITEMS_SEEN] == (
-        counters["rows_written_articles"] + metrics.duplicates_total(counters) + counters.get(metrics.ITEMS_DEAD_LETTERED, 0)
+    assert totals[counters.DUPLICATES_PREFIX + "near"] == len(all_rows) - len(kept) == 4
+    assert totals["rows_written_articles"] == len(kept)
+    assert totals[counters.ITEMS_SEEN] == (
+        totals["rows_written_articles"] + counters.duplicates_total(totals) + totals.get(counters.ITEMS_DEAD_LETTERED, 0)
     )
 
 
@@ -94,7 +93,7 @@ def test_written_files_have_the_current_schema(batch_runs):
 @pytest.mark.slow
 def test_streaming_on_prism_shares_story_ids_across_shards(tmp_path):
     require_prism()
-    from sample.server import OUTLETS
+    from akhbar.sample.server import OUTLETS
 
     with served_sample(tmp_path) as (server, feeds, out):
         proc = subprocess.run(
@@ -126,8 +125,8 @@ def test_eval_dedup_command_on_the_sample(tmp_path, capsys):
     import json
     from itertools import combinations
 
-    from pipelines.cli import main as cli
-    from sample.corpus import load_corpus
+    from akhbar.cli import main as cli
+    from akhbar.sample.corpus import load_corpus
 
     corpus = load_corpus()
     docs = tmp_path / "docs.jsonl"

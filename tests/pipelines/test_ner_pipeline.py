@@ -6,14 +6,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import ingest
-from transforms import metrics
-from transforms.ner import ENTITY_TYPES
-from transforms.parquet import table_glob
+from akhbar.lib.ner.labels import ENTITY_TYPES
+from akhbar.pipelines import ingest
+from akhbar.schemas.article import table_glob
+from akhbar.transforms import counters
 
 
 def _run(tmp: Path, *extra: str):
-    from sample.server import SampleNewsServer
+    from akhbar.sample.server import SampleNewsServer
 
     with SampleNewsServer(faults=True) as server:
         feeds = tmp / "feeds.txt"
@@ -21,8 +21,8 @@ def _run(tmp: Path, *extra: str):
         out = tmp / "out"
         argv = ["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback", "--read_timeout", "2",
                 "--event_model", "none", *extra]
-        result, _ = ingest.run(argv)
-    return out, metrics.query_counters(result)
+        result, _ = ingest.run_with_args(argv)
+    return out, counters.query_counters(result)
 
 
 def _articles(out: Path) -> list[tuple]:
@@ -32,10 +32,10 @@ def _articles(out: Path) -> list[tuple]:
     ).fetchall()
 
 
-def _check(out: Path, counters: dict) -> None:
+def _check(out: Path, totals: dict) -> None:
     rows = _articles(out)
-    assert rows and counters["enriched_ner"] == len(rows)
-    assert counters.get("enrich_failed_ner", 0) == 0
+    assert rows and totals["enriched_ner"] == len(rows)
+    assert totals.get("enrich_failed_ner", 0) == 0
     with_entities = 0
     types = set()
     for article_id, text, entities in rows:
@@ -50,18 +50,18 @@ def _check(out: Path, counters: dict) -> None:
 
 
 def test_ner_in_process(tmp_path):
-    out, counters = _run(tmp_path)
-    _check(out, counters)
+    out, totals = _run(tmp_path)
+    _check(out, totals)
 
 
 @pytest.mark.slow
 def test_ner_in_two_worker_processes(tmp_path):
-    out, counters = _run(tmp_path, "--direct_running_mode=multi_processing", "--direct_num_workers=2")
-    _check(out, counters)
+    out, totals = _run(tmp_path, "--direct_running_mode=multi_processing", "--direct_num_workers=2")
+    _check(out, totals)
 
 
 def test_ner_none_leaves_entities_null(tmp_path):
-    out, counters = _run(tmp_path, "--ner_model", "none", "--no_fetch_pages")
+    out, totals = _run(tmp_path, "--ner_model", "none", "--no_fetch_pages")
     rows = _articles(out)
     assert rows and all(entities is None for _, _, entities in rows)
-    assert "enriched_ner" not in counters
+    assert "enriched_ner" not in totals

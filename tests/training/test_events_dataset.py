@@ -5,9 +5,9 @@ import json
 
 import pytest
 
+from akhbar.core.text import text_hash
 from tests.shared_data import shared_data
 from training.events import dataset
-from transforms.normalize import text_hash
 
 
 def _write(path, rows):
@@ -93,9 +93,9 @@ def test_gold_refuses_a_dev_article(tmp_path):
 def test_gold_sample_holds_no_copy_of_a_dev_article():
     """The draw removes dev docnos and any article sharing a dev article's body or headline."""
     shared_data("ant", "ant.jsonl.gz")
+    from akhbar.core.text import text_hash
     from training.events.dev_sample import title_key
     from training.events.gold_sample import dev_exclusions
-    from transforms.normalize import text_hash
 
     docnos, bodies, titles = dev_exclusions()
     gold = {r["docno"] for r in dataset.read_jsonl(dataset.GOLD_LABELS)}

@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipelines import eval_events
+from akhbar.cli.evaluate import eval_events as eval_events_command
+from akhbar.lib.evaluation import events as eval_events
+from akhbar.lib.events.decision import EVENT_TYPES
+from akhbar.lib.events.model import EventModel
 from training.events import dataset, train, tuning
-from transforms.events import EVENT_TYPES, EventModel
 
 SMOKE = Path(train.__file__).with_name("configs") / "smoke.json"
 
@@ -58,7 +60,7 @@ def test_thresholds_maximise_f1_on_the_heldout_scores():
     scores = np.clip(gold * 0.35 + rng.random(gold.shape) * 0.6, 0, 1)  # positives sit higher
     thresholds = tuning.tune_thresholds(scores, gold)
     for j, code in enumerate(EVENT_TYPES):
-        def f1(t):
+        def f1(t, j=j):
             pred = scores[:, j] >= t
             tp = (pred & (gold[:, j] > 0)).sum()
             return 2 * tp / (pred.sum() + gold[:, j].sum())
@@ -66,12 +68,12 @@ def test_thresholds_maximise_f1_on_the_heldout_scores():
 
 
 def test_eval_command_prints_scores_for_a_jsonl(smoke_model, tmp_path, capsys):
-    from sample.corpus import load_corpus
+    from akhbar.sample.corpus import load_corpus
 
     path = tmp_path / "eval.jsonl"
     rows = [{"title": a.title, "text": a.text, "labels": list(a.event_types), "primary": a.primary} for a in load_corpus()[:12]]
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
-    assert eval_events.main(["--jsonl", str(path), "--model", str(smoke_model)]) == 0
+    assert eval_events_command(["--jsonl", str(path), "--model", str(smoke_model)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["articles"] == 12 and result["primary_articles"] == 12
     assert set(result["per_type"]) == set(EVENT_TYPES)
@@ -193,7 +195,7 @@ def test_primary_bias_moves_the_head_to_the_gold_mix():
     statement = EVENT_TYPES.index("STATEMENT")
     bias = tuning.fit_primary_bias(probs, gold)
     assert bias["STATEMENT"] > 0.5 and max(v for c, v in bias.items() if c != "STATEMENT") < 0.0
-    from transforms.events import calibrate_primary
+    from akhbar.lib.events.decision import calibrate_primary
 
     shifted = calibrate_primary(probs, np.array([bias[c] for c in EVENT_TYPES], dtype=np.float32))
     np.testing.assert_allclose(shifted.sum(1), 1.0, atol=1e-5)

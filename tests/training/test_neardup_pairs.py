@@ -21,7 +21,7 @@ def test_pairs_file_holds_ids_and_labels_only():
 
 
 def test_pairs_cover_what_the_issue_asks_for():
-    pairs = read_pairs()
+    pairs = read_pairs(PAIRS)
     labels = Counter(p["label"] for p in pairs)
     assert len(pairs) >= 300
     assert sum(p["hard_negative"] for p in pairs) >= 100
@@ -35,7 +35,7 @@ def test_pairs_cover_what_the_issue_asks_for():
 
 
 def test_folds_are_deterministic_and_never_split_a_connected_group():
-    pairs = read_pairs()
+    pairs = read_pairs(PAIRS)
     folds = assign_folds(pairs)
     assert folds == assign_folds(list(reversed(pairs)))
     for p in pairs:
@@ -54,10 +54,10 @@ def test_logistic_fit_separates_a_linear_problem():
 
 def test_scorer_beats_jaccard_out_of_fold_on_the_real_pairs():
     corpus = shared_data("ant_multisource", "multisource.jsonl.gz")
+    from akhbar.lib.neardup import NearDupConfig
     from training.neardup.corpus import read_multisource
-    from transforms.neardup import NearDupConfig
 
-    pairs = read_pairs()
+    pairs = read_pairs(PAIRS)
     wanted = {d for p in pairs for d in (p["a_docno"], p["b_docno"])}
     docs = {d["docno"]: d for d in read_multisource(corpus) if d["docno"] in wanted}
     x = train.feature_matrix(pairs, docs, NearDupConfig())

@@ -54,17 +54,18 @@ def test_pretraining_resumes_from_its_checkpoint(smoke_run):
 
 def test_onnx_and_torch_give_the_same_emissions(smoke_run):
     _, ship = smoke_run
-    from transforms.ner import WordModelRuntime
+    from akhbar.lib.ner.runtime import WordModelRuntime
+    from training.ner.model import TorchWordRuntime
 
     words = [["قال", "الرئيس", "في", "القاهرة", "إن", "الاتفاق", "جاهز", "."], ["وزير", "الخارجية"]]
-    onnx = WordModelRuntime(ship, backend="onnx")
+    onnx = WordModelRuntime(ship)
     arrays = onnx.featurizer.encode(words)
     fp32 = WordModelRuntime.__new__(WordModelRuntime)
     fp32.__dict__.update(onnx.__dict__)
     import onnxruntime as ort
 
     fp32.session = ort.InferenceSession(str(ship / "model.onnx"), providers=["CPUExecutionProvider"])
-    torch_rt = WordModelRuntime(ship, backend="torch")
+    torch_rt = TorchWordRuntime(ship)
     a, b = fp32.emissions(arrays), torch_rt.emissions(arrays)
     assert a.shape == (2, 8, 9)
     np.testing.assert_allclose(a, b, atol=1e-3)
@@ -74,9 +75,10 @@ def test_onnx_and_torch_give_the_same_emissions(smoke_run):
 
 def test_saved_encoder_loads_and_encodes(smoke_run):
     out, _ = smoke_run
-    from training.ner.export import load_encoder
-    from transforms.ner_features import Vocab, WordFeaturizer
     from tokenizers import Tokenizer
+
+    from akhbar.lib.ner.features import Vocab, WordFeaturizer
+    from training.ner.export import load_encoder
 
     enc = load_encoder(out / "encoder")
     feat = WordFeaturizer(Vocab.load(out / "encoder" / "vocab.json"), Tokenizer.from_file(str(out / "encoder" / "tokenizer.json")))

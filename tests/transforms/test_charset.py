@@ -1,4 +1,4 @@
-"""Charset decoding and Arabic mojibake repair (transforms.charset)."""
+"""Charset decoding and Arabic mojibake repair (akhbar.lib.web.charset)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import re
 import feedparser
 import pytest
 
-from tests.shared_data import shared_data
-from transforms.charset import (
+from akhbar.lib.web.charset import (
     decode_bytes,
     encoding_alias,
     looks_like_arabic_mojibake,
     repair_mojibake,
 )
+from tests.shared_data import shared_data
 
 # Our own sentences; the second has no 'ف' or short vowels, whose UTF-8 bytes
 # (0x81, 0x8F, 0x90) cp1252 cannot decode, so it exercises the cp1252 path.
@@ -202,7 +202,7 @@ def test_lossy_words_are_left_alone() -> None:
     lossy = ARABIC.encode("utf-8").decode("cp1252", errors="replace")
     repaired, changed = repair_mojibake(lossy)
     assert changed
-    assert repaired == ARABIC.replace("في", "في".encode("utf-8").decode("cp1252", errors="replace"))
+    assert repaired == ARABIC.replace("في", "في".encode().decode("cp1252", errors="replace"))
 
 
 # --- encoding_alias -------------------------------------------------------------

@@ -7,9 +7,9 @@ from apache_beam.testing.test_stream import TestStream
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
+from akhbar.transforms import counters
+from akhbar.transforms.dedup import DedupExact, FirstSeenFn
 from tests.factories import T0, article
-from transforms import metrics
-from transforms.dedup import DedupExact, FirstSeenFn
 
 
 def _ids(articles):
@@ -28,10 +28,10 @@ def test_batch_dedup_on_url_guid_and_text_keeps_earliest():
     with TestPipeline() as p:
         out = p | beam.Create([same_guid, republished, original, same_url, distinct, no_guid]) | DedupExact()
         assert_that(_ids(out), equal_to([original.article_id, distinct.article_id, no_guid.article_id]))
-    counters = metrics.query_counters(p.result)
-    assert counters["duplicates_url"] == 1
-    assert counters["duplicates_guid"] == 1
-    assert counters["duplicates_text"] == 1
+    totals = counters.query_counters(p.result)
+    assert totals["duplicates_url"] == 1
+    assert totals["duplicates_guid"] == 1
+    assert totals["duplicates_text"] == 1
 
 
 def test_same_guid_in_two_outlets_is_not_a_duplicate():

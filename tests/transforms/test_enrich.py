@@ -1,16 +1,18 @@
 """The parallel-branch join with two small real enrichers: one that always works and
 one that fails on some articles."""
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import apache_beam as beam
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from schemas.records import Article
+from akhbar.lib.enrichment import Enricher
+from akhbar.schemas.records import Article
+from akhbar.transforms import counters
+from akhbar.transforms.enrich import DEAD_LETTER, Enrich
 from tests.factories import article
-from transforms import metrics
-from transforms.enrich import DEAD_LETTER, Enrich, Enricher
 
 
 class WordCountStory(Enricher):
@@ -73,10 +75,10 @@ def test_branches_join_and_a_failing_branch_still_writes_the_article():
             equal_to([("enrich_topic", "model_error", True)]),
             label="DeadLetters",
         )
-    counters = metrics.query_counters(p.result)
-    assert counters["enriched_story"] == 10
-    assert counters["enriched_topic"] == 9
-    assert counters["enrich_failed_topic"] == 1
+    totals = counters.query_counters(p.result)
+    assert totals["enriched_story"] == 10
+    assert totals["enriched_topic"] == 9
+    assert totals["enrich_failed_topic"] == 1
 
 
 def test_an_enricher_may_only_set_its_own_columns():

@@ -9,11 +9,15 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from sample.corpus import load_corpus
+from akhbar.lib.events.decision import EVENT_TYPES, decide
+from akhbar.lib.events.enricher import EventEnricher
+from akhbar.lib.events.model import EventModel
+from akhbar.lib.models import EVENT_MODEL as DEFAULT_EVENT_MODEL
+from akhbar.lib.models import ModelError, choose_event_model
+from akhbar.sample.corpus import load_corpus
+from akhbar.transforms import counters
+from akhbar.transforms.enrich import DEAD_LETTER, Enrich
 from tests.factories import article
-from transforms import metrics
-from transforms.enrich import DEAD_LETTER, Enrich
-from transforms.events import DEFAULT_EVENT_MODEL, EVENT_TYPES, EventEnricher, EventModel, decide, event_enricher
 
 IDX = {code: i for i, code in enumerate(EVENT_TYPES)}
 
@@ -90,14 +94,14 @@ def test_event_enricher_fills_both_columns_of_every_article():
     good = [article(text=a.text, title=a.title, link=f"https://n.example/{i}", guid=f"g{i}")
             for i, a in enumerate(load_corpus()[:5])]
     with TestPipeline() as p:
-        out = p | beam.Create(good) | Enrich([EventEnricher(DEFAULT_EVENT_MODEL)])
+        out = p | beam.Create(good) | Enrich([EventEnricher(DEFAULT_EVENT_MODEL, "events-test")])
         assert_that(
             out["articles"] | beam.Map(lambda a: (a.article_id, a.primary_event is not None,
                                                    bool(a.event_types) and a.primary_event in [e["code"] for e in a.event_types])),
             equal_to([(a.article_id, True, True) for a in good]),
         )
-    counters = metrics.query_counters(p.result)
-    assert counters["enriched_events"] == len(good)
+    totals = counters.query_counters(p.result)
+    assert totals["enriched_events"] == len(good)
 
 
 def test_event_enricher_failing_on_an_article_still_writes_it():
@@ -110,7 +114,7 @@ def test_event_enricher_failing_on_an_article_still_writes_it():
     items = [article(text=a.text, title="boom" if i == 1 else a.title, link=f"https://n.example/{i}", guid=f"g{i}")
              for i, a in enumerate(load_corpus()[:4])]
     with TestPipeline() as p:
-        out = p | beam.Create(items) | Enrich([Choking(DEFAULT_EVENT_MODEL)])
+        out = p | beam.Create(items) | Enrich([Choking(DEFAULT_EVENT_MODEL, "events-test")])
         assert_that(out["articles"] | beam.Map(lambda a: (a.title, a.primary_event is None)),
                     equal_to([(a.title, a.title == "boom") for a in items]))
         assert_that(out[DEAD_LETTER] | beam.Map(lambda d: (d.stage, "tokenizer choked" in d.error)),
@@ -118,8 +122,9 @@ def test_event_enricher_failing_on_an_article_still_writes_it():
 
 
 def test_event_model_option():
-    assert event_enricher("none") is None
-    with pytest.raises(FileNotFoundError, match="no-such-folder"):
-        event_enricher("/no-such-folder")
-    enricher = event_enricher("default")
-    assert enricher is not None and enricher.model_path == str(DEFAULT_EVENT_MODEL)
+    assert choose_event_model("none") is None
+    with pytest.raises(ModelError, match="no-such-folder"):
+        choose_event_model("/no-such-folder")
+    chosen = choose_event_model("default")
+    assert chosen is not None and chosen.location == str(DEFAULT_EVENT_MODEL)
+    assert chosen.model_id.startswith("events-ar-small@")

@@ -1,4 +1,4 @@
-"""Main-text extraction of Arabic news pages (transforms.extract)."""
+"""Main-text extraction of Arabic news pages (akhbar.lib.extract)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.shared_data import shared_data
-from transforms.extract import (
+from akhbar.lib.extract import (
     ExtractedPage,
     ExtractionError,
     extract_article,
     strip_arabic_boilerplate,
 )
+from tests.shared_data import shared_data
 
 # --- a synthetic Arabic news page (our own text) ------------------------------------
 

@@ -2,7 +2,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from transforms.feeds import FeedError, FeedState, PollConfig, backoff_delay, entry_key, fragment_text, parse_feed
+from akhbar.lib.feeds import FeedError, FeedState, PollConfig, backoff_delay, entry_key, fragment_text, parse_feed
 
 NOW = datetime(2026, 11, 29, tzinfo=timezone.utc)
 

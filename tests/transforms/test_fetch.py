@@ -1,8 +1,8 @@
 from datetime import datetime, timedelta, timezone
 
+from akhbar.lib.articles import build_article, choose_text, strip_leading_title
+from akhbar.lib.extract import ExtractedPage
 from tests.factories import T0, feed_item
-from transforms.extract import ExtractedPage
-from transforms.fetch import build_article, choose_text, strip_leading_title
 
 PAGE_TIME = datetime(2026, 11, 20, 5, 0, tzinfo=timezone.utc)
 

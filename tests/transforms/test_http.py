@@ -18,16 +18,16 @@ from urllib.parse import quote
 
 import pytest
 
-import transforms.http as http_mod
-from sample.faults import ETAG, ETAG_BODY, LAST_MODIFIED, MIB, gzip_bomb_bytes, handle_fault
-from transforms.http import FetchError, HttpClient, HttpConfig, HttpResponse, check_url_allowed
+import akhbar.lib.web.http as http_mod
+from akhbar.lib.web.http import FetchError, HttpClient, HttpConfig, HttpResponse, check_url_allowed
+from akhbar.sample.faults import ETAG, ETAG_BODY, LAST_MODIFIED, MIB, gzip_bomb_bytes, handle_fault
 
 pytestmark = pytest.mark.timeout(30)
 
 ARABIC_PAGE = (
     '<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>خبر</title></head>'
     "<body><p>افتتح وزير الثقافة معرض الكتاب الدولي بمشاركة ثلاثمائة دار نشر.</p></body></html>"
-).encode("utf-8")
+).encode()
 
 
 class _CountingWriter:
@@ -242,7 +242,7 @@ def test_body_without_content_length(protocol: str) -> None:
         with _client() as c:
             resp = c.get(f"http://127.0.0.1:{srv.port}/fault/no-length")
         assert resp.status == 200
-        assert resp.body == "<p>جسم بلا طول معلن</p>\n".encode("utf-8") * 4
+        assert resp.body == "<p>جسم بلا طول معلن</p>\n".encode() * 4
         assert "content-length" not in resp.headers
 
 

@@ -12,14 +12,9 @@ from apache_beam.testing.test_stream import TestStream
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
-from sample.corpus import load_corpus
-from tests.factories import T0, article
-from transforms import metrics
-from transforms.neardup import (
-    DEFAULT_MODEL,
+from akhbar.lib.models import NEAR_DUP_MODEL
+from akhbar.lib.neardup import (
     MODEL_FEATURES,
-    DedupNear,
-    DedupNearOptions,
     MinHasher,
     NearDupConfig,
     NearDupIndex,
@@ -30,10 +25,14 @@ from transforms.neardup import (
     pair_features,
     route_keys,
 )
+from akhbar.sample.corpus import load_corpus
+from akhbar.transforms import counters
+from akhbar.transforms.neardup import DedupNear, DedupNearOptions
+from tests.factories import T0, article
 
 CONFIG = NearDupConfig()
 HASHER = MinHasher(CONFIG.num_perm, CONFIG.seed)
-SCORER = PairScorer.load()
+SCORER = PairScorer.load(NEAR_DUP_MODEL)
 
 
 def _sample_articles():
@@ -65,7 +64,7 @@ def test_the_sample_has_edited_republications_to_find():
 
 
 def test_shipped_model_matches_the_feature_code():
-    spec = json.loads(DEFAULT_MODEL.read_text(encoding="utf-8"))
+    spec = json.loads(NEAR_DUP_MODEL.read_text(encoding="utf-8"))
     assert tuple(spec["features"]) == MODEL_FEATURES
     assert 0.0 < SCORER.threshold < 1.0
 
@@ -167,8 +166,8 @@ def test_batch_drop_keeps_the_first_of_each_story_and_counts_the_rest():
         out = p | beam.Create(articles) | DedupNear(DedupNearOptions(policy="drop"))
         kept = [a.article_id for a in articles if a.article_id not in {ARTICLES[c].article_id for c in EDITED}]
         assert_that(out | beam.Map(lambda a: a.article_id), equal_to(kept))
-    counters = metrics.query_counters(p.result)
-    assert counters[metrics.DUPLICATES_PREFIX + "near"] == len(EDITED)
+    totals = counters.query_counters(p.result)
+    assert totals[counters.DUPLICATES_PREFIX + "near"] == len(EDITED)
 
 
 def test_streaming_index_in_state_finds_republications():

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import itertools
+import json
 
 import apache_beam as beam
 import numpy as np
@@ -11,10 +11,14 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that
 
+from akhbar.cli.evaluate import eval_ner
+from akhbar.core.metrics import bio_spans
+from akhbar.core.text import proclitic_stems
+from akhbar.lib import ner
+from akhbar.lib.models import NER_MODEL, ModelError, choose_ner_model
+from akhbar.lib.ner.features import split_words
+from akhbar.transforms.enrich import DEAD_LETTER, Enrich
 from tests.factories import article
-from transforms import ner
-from transforms.enrich import DEAD_LETTER, Enrich
-from transforms.ner_features import bio_spans, clitic_candidates, split_words
 
 # Written for these tests (not taken from any corpus).
 NEWS = (
@@ -26,7 +30,7 @@ NEWS = (
 
 @pytest.fixture(scope="module")
 def runtime():
-    return ner.load_runtime(ner.DEFAULT_MODEL)
+    return ner.load_runtime(NER_MODEL)
 
 
 def _check_offsets(text: str, entities: list[dict]) -> None:
@@ -107,7 +111,7 @@ def test_bio_spans_and_label_mapping():
     assert ner.map_label("B-PER") == "B-PERS" and ner.map_label("I-GPE") == "I-LOC"
     assert ner.map_label("I-ORGANIZATION") == "I-ORG" and ner.map_label("B-DATE") == "O" and ner.map_label("O") == "O"
     assert ner.map_label("LABEL_3") == "O"
-    assert clitic_candidates("وبالقاهره")[0] == "قاهره" and "القاهره" in clitic_candidates("وبالقاهره")
+    assert proclitic_stems("وبالقاهره")[0] == "قاهره" and "القاهره" in proclitic_stems("وبالقاهره")
 
 
 def test_enricher_dead_letters_a_broken_article_and_enriches_the_rest():
@@ -115,7 +119,7 @@ def test_enricher_dead_letters_a_broken_article_and_enriches_the_rest():
     # Bytes where text belongs (a producer bug upstream): the model code raises on it.
     broken = dataclasses.replace(article(text=NEWS, link="https://n.example/bad", guid="bad"), text=NEWS.encode("utf-8"))
     with TestPipeline() as p:
-        out = p | beam.Create(good + [broken]) | Enrich([ner.NerEnricher(batch_size=4)])
+        out = p | beam.Create(good + [broken]) | Enrich([ner.NerEnricher(NER_MODEL, "ner-test", batch_size=4)])
 
         def check_articles(rows):
             by_url = {a.url: a for a in rows}
@@ -134,12 +138,20 @@ def test_enricher_dead_letters_a_broken_article_and_enriches_the_rest():
         assert_that(out[DEAD_LETTER], check_dead, label="dead")
 
 
-def test_enricher_options_choose_the_model():
-    assert ner.ner_enricher("none") is None
-    enricher = ner.ner_enricher("default", batch_size=8)
-    assert enricher.model == str(ner.DEFAULT_MODEL) and enricher.batch_size == 8
+def test_enricher_options_choose_the_model(tmp_path):
+    assert choose_ner_model("none") is None
+    chosen = choose_ner_model("default")
+    assert chosen.location == str(NER_MODEL) and chosen.model_id.startswith("ner-ar-small@")
+    enricher = ner.NerEnricher(chosen.location, chosen.model_id, batch_size=8)
     with pytest.raises(RuntimeError, match="before load"):
         enricher.enrich([article()])
+    # A mistyped local path is an error, never a hub id; so is a folder without a model.
+    with pytest.raises(ModelError, match="no such model folder"):
+        choose_ner_model("models/ner-ar-smal")
+    with pytest.raises(ModelError, match="no such model folder"):
+        choose_ner_model(str(tmp_path / "missing" / "model"))
+    with pytest.raises(ModelError, match="config.json is missing"):
+        choose_ner_model(str(tmp_path))
 
 
 def test_a_hugging_face_token_classification_folder_is_mapped_to_our_types(tmp_path):
@@ -147,13 +159,13 @@ def test_a_hugging_face_token_classification_folder_is_mapped_to_our_types(tmp_p
     transformers = pytest.importorskip("transformers")
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
-    tok = transformers.PreTrainedTokenizerFast(tokenizer_file=str(ner.DEFAULT_MODEL / "tokenizer.json"),
+    tok = transformers.PreTrainedTokenizerFast(tokenizer_file=str(NER_MODEL / "tokenizer.json"),
                                                unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
                                                sep_token="[SEP]", mask_token="[MASK]")
     labels = ["O", "B-PER", "I-PER", "B-GPE", "I-GPE", "B-ORGANIZATION", "B-DATE"]
     config = transformers.BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
                                      intermediate_size=64, id2label=dict(enumerate(labels)),
-                                     label2id={l: i for i, l in enumerate(labels)})
+                                     label2id={name: i for i, name in enumerate(labels)})
     transformers.BertForTokenClassification(config).save_pretrained(tmp_path)
     tok.save_pretrained(tmp_path)
     runtime = ner.load_runtime(tmp_path)
@@ -165,15 +177,13 @@ def test_a_hugging_face_token_classification_folder_is_mapped_to_our_types(tmp_p
 
 
 def test_eval_command_prints_scores_and_names_a_bad_tag(tmp_path, capsys):
-    from pipelines import eval_ner
-
     conll = tmp_path / "tiny.txt"
     conll.write_text("استقبل O\nالرئيس O\nفي O\nالقاهرة B-LOC\nوفدا O\n.\tO\n\nزار O\nباريس B-LOC\n", encoding="utf-8")
-    assert eval_ner.main(["--conll", str(conll)]) == 0
+    assert eval_ner(["--conll", str(conll)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["micro"]["support"] == 2 and out["per_type"]["LOC"]["support"] == 2
     assert out["sentences"] == 2 and out["tokens"] == 8
     bad = tmp_path / "bad.txt"
     bad.write_text("القاهرة B-CITY\n", encoding="utf-8")
-    assert eval_ner.main(["--conll", str(bad)]) == 2
+    assert eval_ner(["--conll", str(bad)]) == 2
     assert "B-CITY" in capsys.readouterr().err

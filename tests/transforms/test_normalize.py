@@ -1,11 +1,5 @@
-from transforms.normalize import (
-    arabic_ratio,
-    article_id,
-    canonical_url,
-    detect_language,
-    normalize_arabic,
-    text_hash,
-)
+from akhbar.core.text import arabic_ratio, detect_language, normalize_arabic, text_hash
+from akhbar.core.urls import article_id, canonical_url
 
 
 def test_normalize_removes_tashkeel_tatweel_and_unifies_letters():

@@ -6,10 +6,10 @@ import duckdb
 import pyarrow.parquet as pq
 from apache_beam.testing.test_pipeline import TestPipeline
 
-from schemas.article import ARTICLE_SCHEMA, DEAD_LETTER_SCHEMA, SCHEMA_VERSION, SCHEMA_VERSION_KEY
-from schemas.records import DeadLetter
+from akhbar.schemas.article import ARTICLE_SCHEMA, DEAD_LETTER_SCHEMA, SCHEMA_VERSION, SCHEMA_VERSION_KEY, table_glob
+from akhbar.schemas.records import DeadLetter
+from akhbar.transforms.parquet import WriteParquet, write_parquet_file
 from tests.factories import T0, article
-from transforms.parquet import WriteParquet, table_glob, write_parquet_file
 
 
 def _articles(n: int):
@@ -68,7 +68,7 @@ def test_a_failed_write_leaves_no_visible_file(tmp_path: Path):
     bad_row = article().to_row() | {"text": None}  # text is not nullable: the write must fail
     try:
         write_parquet_file([bad_row], "articles", str(tmp_path / "articles" / "date=2026-11-24"), "part-x.parquet")
-    except Exception:  # noqa: BLE001 - any failure will do; what matters is what is left
+    except Exception:
         pass
     else:
         raise AssertionError("writing a null into a non-nullable column should fail")

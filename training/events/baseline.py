@@ -12,12 +12,14 @@ import argparse
 import dataclasses
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
+from akhbar.lib.events.decision import EVENT_TYPES, decide
+from akhbar.lib.events.features import LINEAR_MODEL_TYPE, TfidfFeatures, char_ngrams, linear_document
 from training.events.train import (
     TrainConfig,
     assemble,
@@ -26,7 +28,6 @@ from training.events.train import (
     scores_of,
     seed_everything,
 )
-from transforms.events import EVENT_TYPES, LINEAR_MODEL_TYPE, TfidfFeatures, char_ngrams, decide, linear_document
 
 NGRAM_RANGE = (2, 5)
 
@@ -122,7 +123,7 @@ def run(cfg: TrainConfig, model_out: Path, c: float = 4.0, max_features: int = 1
         "train_seconds": round(time.monotonic() - started, 1),
     }
     (model_out / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    from transforms.events import EventModel
+    from akhbar.lib.events.model import EventModel
 
     saved, _ = EventModel(model_out).scores([(e.title, e.text) for e in heldout[:64]])
     drift = float(np.abs(saved - held_s[:64]).max()) if len(saved) else 0.0

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from transforms.events import EVENT_TYPES, LINEAR_BODY_CHARS, LINEAR_MODEL_TYPE
+from akhbar.lib.events.decision import EVENT_TYPES
+from akhbar.lib.events.features import LINEAR_BODY_CHARS, LINEAR_MODEL_TYPE
 
 
 def _f(value) -> str:
@@ -43,10 +44,10 @@ def _describe(config: dict) -> list[str]:
     if config.get("model_type") == LINEAR_MODEL_TYPE:
         return [
             f"- **Model:** sublinear TF-IDF over character 2-5-grams inside words ({config['features']:,} features,",
-            "  `transforms.events.char_ngrams`) of the normalized headline (twice) and the body's first",
+            "  `akhbar.lib.events.model.char_ngrams`) of the normalized headline (twice) and the body's first",
             f"  {LINEAR_BODY_CHARS} characters; one logistic regression per type (balanced classes, C={config['C']}) and",
             "  a multinomial logistic regression for the primary type. Inference is numpy only",
-            "  (`transforms.events.LinearScorer`: `linear.safetensors` + `ngrams.json`).",
+            "  (`akhbar.lib.events.model.LinearScorer`: `linear.safetensors` + `ngrams.json`).",
         ]
     encoder = config["encoder"]
     lines = [
@@ -94,10 +95,10 @@ def card(model_dir: Path, others: dict[str, Path]) -> str:
           if compared and dev and config.get("model_type") != LINEAR_MODEL_TYPE else []),
         *(["- **Primary calibration:** per-type biases on the primary head's log-probabilities, fitted on "
            "the gold articles' out-of-fold scores (L2-regularized likelihood, `training/events/tuning.py`), "
-           "applied by `transforms.events.calibrate_primary`: "
+           "applied by `akhbar.lib.events.model.calibrate_primary`: "
            + ", ".join(f"{c} {b:+.2f}" for c, b in config["primary_bias"].items()) + "."]
           if any(config.get("primary_bias", {}).values()) else []),
-        "- **Decision** (`transforms.events.decide`): a type is on when its score reaches its threshold; the",
+        "- **Decision** (`akhbar.lib.events.model.decide`): a type is on when its score reaches its threshold; the",
         "  primary is the primary head's most likely type among those on (or its overall choice when it is",
         "  confident in a type the type head missed, which is then added); OTHER never combines.",
         f"- **Thresholds** (in `config.json`), tuned per type for F1 on {config['thresholds_tuned_on']}, never on the dev set:",

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from training.paths import REPO_ROOT, SHARED_DATA  # noqa: F401
+
 SOURCES = {
     "ant": ("ant", "ant.jsonl.gz"),
     "ant_multisource": ("ant_multisource", "multisource.jsonl.gz"),
@@ -21,7 +21,7 @@ SOURCES = {
 
 
 def shared_data_dir() -> Path:
-    return Path(os.environ.get("AKHBAR_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")).resolve()
+    return SHARED_DATA
 
 
 def source_path(source: str) -> Path:

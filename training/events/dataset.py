@@ -22,13 +22,13 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
+from akhbar.core.text import text_hash
+from akhbar.lib.events.decision import EVENT_TYPES, OTHER
 from training.events.corpus import load_articles
-from transforms.events import EVENT_TYPES, OTHER
-from transforms.normalize import text_hash
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEV_LABELS = DATA_DIR / "dev_labels.jsonl"
@@ -85,7 +85,7 @@ def load_labeled_jsonl(paths: Iterable[Path], origin: str, weight: float = 1.0) 
 
 def load_sample_corpus() -> list[Example]:
     """The bundled demo corpus (sample/corpus.jsonl): smoke tests only, never dev."""
-    from sample.corpus import load_corpus
+    from akhbar.sample.corpus import load_corpus
 
     return [
         Example(a.id, a.title, a.text, *_checked_labels(list(a.event_types), a.primary, a.id), 1.0, "sample")

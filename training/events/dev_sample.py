@@ -19,9 +19,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from transforms.normalize import normalize_arabic, text_hash, text_key
+from akhbar.core.text import normalize_arabic, text_hash, text_key
+from training.paths import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 ANT_PATH = SHARED_DATA / "ant" / "ant.jsonl.gz"
 MULTISOURCE_PATH = SHARED_DATA / "ant_multisource" / "multisource.jsonl.gz"
 SEED = 20261129

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from akhbar.core.text import text_hash
 from training.events.dev_sample import (
     ANT_PATH,
     MULTISOURCE_PATH,
@@ -28,7 +29,6 @@ from training.events.dev_sample import (
     title_key,
     unique_articles,
 )
-from transforms.normalize import text_hash
 
 SEED = 20261130
 DEV_LABELS = Path(__file__).resolve().parent / "data" / "dev_labels.jsonl"

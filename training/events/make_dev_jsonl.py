@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from training.events.corpus import REPO_ROOT, load_articles
 from training.events.dataset import DEV_LABELS, read_jsonl

@@ -15,14 +15,14 @@ Two encoders fit under the heads, each with its input encoder from
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import torch
 from torch import nn
 
-from transforms.normalize import normalize_arabic
+from akhbar.core.text import normalize_arabic
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
@@ -162,9 +162,9 @@ def load_project_encoder(path: Path, max_words: int):
     """The project's pretrained WordEncoder + its word featurizer, from ``models/encoder-ar-small``."""
     from tokenizers import Tokenizer
 
+    from akhbar.lib.events.features import WordInputs
+    from akhbar.lib.ner.features import Vocab, WordFeaturizer
     from training.ner.export import load_encoder
-    from transforms.events import WordInputs
-    from transforms.ner_features import Vocab, WordFeaturizer
 
     encoder = load_encoder(path).train()
     cfg = encoder.cfg

@@ -25,16 +25,18 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from pipelines.eval_events import event_scores
-from pipelines.progress import Progress
+from akhbar.lib.evaluation.events import event_scores
+from akhbar.lib.events.decision import EVENT_TYPES, decide
+from akhbar.lib.events.features import PieceInputs, TfidfFeatures, WideInputs, linear_document, model_inputs
+from akhbar.lib.progress import Progress
 from training.events import dataset, tuning
 from training.events.corpus import REPO_ROOT, iter_articles
 from training.events.model import (
@@ -46,7 +48,7 @@ from training.events.model import (
     new_bert,
     train_wordpiece,
 )
-from transforms.events import EVENT_TYPES, PieceInputs, TfidfFeatures, WideInputs, decide, linear_document, model_inputs
+
 
 @dataclass
 class TrainConfig:
@@ -86,7 +88,7 @@ class TrainConfig:
     evaluate_dev: bool = True  # report dev scores in metrics.json (dev never trains or tunes anything)
 
     @classmethod
-    def from_file(cls, path: str | Path, **overrides) -> "TrainConfig":
+    def from_file(cls, path: str | Path, **overrides) -> TrainConfig:
         values = json.loads(Path(path).read_text(encoding="utf-8"))
         values.update({k: v for k, v in overrides.items() if v is not None})
         unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
@@ -134,7 +136,7 @@ class Data:
     heldout: list[dataset.Example]
     gold: list[dataset.Example]
 
-    def fit_and_tune(self, cfg: "TrainConfig", train_fn, score_fn) -> tuning.Tuned:
+    def fit_and_tune(self, cfg: TrainConfig, train_fn, score_fn) -> tuning.Tuned:
         return tuning.fit_and_tune(self.train, self.heldout, self.gold, train_fn, score_fn,
                                    cfg.gold_folds, cfg.gold_tune_fraction, cfg.seed, cfg.calibrate_primary)
 
@@ -192,7 +194,7 @@ def build_encoder(cfg: TrainConfig, train: Sequence[dataset.Example]):
     info = EncoderInfo("own", None,
                        f"own BERT ({cfg.layers} layers, hidden {cfg.hidden_size}, WordPiece {tokenizer.get_vocab_size()} "
                        f"trained on the training text{' + unlabeled ANT' if unlabeled else ''}), "
-                       f"{'MLM-pretrained %d steps' % cfg.pretrain_steps if cfg.pretrain_steps else 'random init'}")
+                       f"{f'MLM-pretrained {cfg.pretrain_steps} steps' if cfg.pretrain_steps else 'random init'}")
     if cfg.pretrain_steps:
         pretrain_mlm(encoder.bert, tokenizer, unlabeled, cfg)
     return encoder, cfg.hidden_size, PieceInputs(tokenizer, cfg.max_length, normalize=True), info
@@ -428,7 +430,7 @@ def run(cfg: TrainConfig) -> dict:
 
 def dev_metrics(model_dir: Path) -> dict | None:
     """Scores of the exported model on the real dev set (report only), or None without labels or data."""
-    from pipelines.eval_events import evaluate
+    from akhbar.lib.evaluation.events import evaluate
     from training.events.make_dev_jsonl import dev_rows
 
     try:

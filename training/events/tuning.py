@@ -13,14 +13,15 @@ threshold tuned on the held-out split of the written + weak data.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Generic, Sequence, TypeVar
+from typing import Generic, TypeVar
 
 import numpy as np
 
+from akhbar.core.text import text_hash
+from akhbar.lib.events.decision import EVENT_TYPES, calibrate_primary
 from training.events import dataset
-from transforms.events import EVENT_TYPES, calibrate_primary
-from transforms.normalize import text_hash
 
 THRESHOLD_GRID = [round(0.05 * i, 2) for i in range(1, 20)]
 MIN_GOLD_SUPPORT = 5  # gold positives a type needs for its threshold to be tuned on gold
@@ -88,7 +89,7 @@ def fit_primary_bias(probs: np.ndarray, examples: Sequence[dataset.Example], l2:
     labels; the real mix differs (more STATEMENT and ARREST_LEGAL primaries, for
     one). Twelve biases, fitted by L2-regularized log-likelihood on scores of
     articles the model did not train on, shift the head to the real mix
-    (``transforms.events.calibrate_primary`` applies them).
+    (``akhbar.lib.events.model.calibrate_primary`` applies them).
     """
     log_p = np.log(np.clip(probs, 1e-9, 1.0))
     onehot = np.eye(len(EVENT_TYPES))[[EVENT_TYPES.index(e.primary) for e in examples]]

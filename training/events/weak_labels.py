@@ -22,9 +22,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from akhbar.core.metrics import prf
+from akhbar.core.text import normalize_arabic, text_hash
+from akhbar.lib.events.decision import EVENT_TYPES
 from training.events.dev_sample import ANT_PATH, MULTISOURCE_PATH, read_jsonl_gz, title_key
-from transforms.events import EVENT_TYPES
-from transforms.normalize import normalize_arabic, text_hash
 
 TYPES: tuple[str, ...] = EVENT_TYPES  # the taxonomy, defined once in transforms/events.py
 # Tie-break for the primary type: concrete material events before talk.
@@ -367,9 +368,8 @@ def scores(gold: list[tuple[list[str], str | None]], pred: list[tuple[list[str],
             primary_hits += g_primary == p_primary
 
     def f1(a: int, b: int, c: int) -> tuple[float, float, float]:
-        precision = a / (a + b) if a + b else 0.0
-        recall = a / (a + c) if a + c else 0.0
-        return precision, recall, (2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+        s = prf(a, b, c)
+        return s.precision, s.recall, s.f1
 
     per_type = {}
     for t in TYPES:

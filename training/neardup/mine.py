@@ -14,12 +14,12 @@ import argparse
 import json
 import random
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
+from akhbar.core.text import text_key
+from akhbar.lib.neardup import Fingerprint, MinHasher, NearDupConfig, NearDupIndex, fingerprint, pair_features
 from training.neardup.corpus import MULTISOURCE, read_multisource
-from transforms.neardup import Fingerprint, MinHasher, NearDupConfig, NearDupIndex, fingerprint, pair_features
-from transforms.normalize import text_key
 
 WINDOW_S = 3 * 24 * 3600
 
@@ -82,7 +82,7 @@ def mine(out: Path, seed: int = 5) -> None:
 def show(cands: Path, stratum_name: str, limit: int, skip: int, chars: int, seed: int) -> None:
     """Print pairs of one stratum side by side for reading (to the terminal only)."""
     docs = {d["docno"]: d for d in read_multisource(MULTISOURCE)}
-    rows = [json.loads(l) for l in cands.open(encoding="utf-8")]
+    rows = [json.loads(line) for line in cands.open(encoding="utf-8")]
     rows = [r for r in rows if r["stratum"] == stratum_name]
     random.Random(seed).shuffle(rows)
     for i, r in enumerate(rows[skip : skip + limit], skip):

@@ -7,27 +7,14 @@ smallest docno, so a scorer is never evaluated on a story it was trained on.
 from __future__ import annotations
 
 import hashlib
-import json
-from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from akhbar.lib.evaluation.dedup import PAIR_LABELS as LABELS  # noqa: F401
+from akhbar.lib.evaluation.dedup import read_pairs  # noqa: F401
+from training.paths import REPO_ROOT
+
 PAIRS = REPO_ROOT / "data" / "neardup" / "pairs.jsonl"
-LABELS = ("dup", "near_dup", "distinct")
 N_FOLDS = 5
-
-
-def read_pairs(path: str | Path = PAIRS) -> list[dict]:
-    pairs = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            pair = json.loads(line)
-            if pair.get("label") not in LABELS or not pair.get("a_docno") or not pair.get("b_docno"):
-                raise ValueError(f"{path}:{n}: bad pair {line.strip()[:200]!r}")
-            pairs.append(pair)
-    return pairs
 
 
 def is_duplicate(pair: dict) -> bool:

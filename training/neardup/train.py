@@ -12,23 +12,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
+from akhbar.lib.models import NEAR_DUP_MODEL as DEFAULT_MODEL
+from akhbar.lib.neardup import MODEL_FEATURES, MinHasher, NearDupConfig, fingerprint, pair_features
+from akhbar.lib.neardup.scorer import feature_value
 from training.neardup.corpus import MULTISOURCE, parse_time, read_docs, read_multisource
 from training.neardup.pairs import N_FOLDS, PAIRS, assign_folds, is_duplicate, read_pairs
-from transforms.neardup import (
-    DEFAULT_MODEL,
-    MODEL_FEATURES,
-    MinHasher,
-    NearDupConfig,
-    feature_value,
-    fingerprint,
-    pair_features,
-)
 
 L2 = 3.0
 # Chosen from the out-of-fold sweep printed below: the highest F1 with precision >= 0.95.

@@ -11,9 +11,10 @@ import json
 import sys
 import time
 
+from akhbar.core.metrics import entity_scores as ner_scores
+from akhbar.core.text import proclitic_stems
+from akhbar.lib.ner.features import norm_word, shape_id
 from training.ner.data import ANERCORP, read_conll
-from training.ner.metrics import ner_scores
-from transforms.ner_features import clitic_candidates, norm_word, shape_id
 
 
 def word_features(nw: str, word: str, prefix: str) -> dict[str, object]:
@@ -22,7 +23,7 @@ def word_features(nw: str, word: str, prefix: str) -> dict[str, object]:
         f"{prefix}p2": nw[:2], f"{prefix}p3": nw[:3], f"{prefix}s2": nw[-2:], f"{prefix}s3": nw[-3:],
         f"{prefix}shape": shape_id(word),
     }
-    for stem in clitic_candidates(nw)[:2]:
+    for stem in proclitic_stems(nw)[:2]:
         f[f"{prefix}stem:{stem}"] = 1.0
     return f
 

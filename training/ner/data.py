@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import gzip
 import json
-from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
-from pipelines.eval_ner import LABELS, read_conll  # noqa: F401 - one reader for training and eval
+from akhbar.lib.evaluation.ner import LABELS, read_conll  # noqa: F401 - one reader for training and eval
+from training.paths import REPO_ROOT, SHARED_DATA  # noqa: F401
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 ANERCORP = SHARED_DATA / "anercorp"
 NEWS_FILES = (SHARED_DATA / "ant" / "ant.jsonl.gz", SHARED_DATA / "ant_multisource" / "multisource.jsonl.gz")
 

@@ -39,8 +39,8 @@ def ship(run: Path, tag: str, out: Path, quantize: bool = True) -> None:
         "model_type": "akhbar-word-ner",
         "encoder": saved["encoder"],
         "use_crf": saved["use_crf"],
-        "id2label": {str(i): l for i, l in enumerate(LABELS)},
-        "label2id": {l: i for i, l in enumerate(LABELS)},
+        "id2label": {str(i): name for i, name in enumerate(LABELS)},
+        "label2id": {name: i for i, name in enumerate(LABELS)},
         "onnx": "model.onnx",  # fp32 by default: int8 costs about 1 F1 here (see the model card)
     }
     (out / "config.json").write_text(json.dumps(config, indent=1))
@@ -59,7 +59,7 @@ def ship(run: Path, tag: str, out: Path, quantize: bool = True) -> None:
 
 def export_onnx(model: NerModel, path: Path) -> None:
     """Emissions graph with dynamic batch and length (CRF decoding stays in numpy)."""
-    from transforms.ner_features import MAX_CHARS, MAX_PIECES, MAX_SPARSE
+    from akhbar.lib.ner.features import MAX_CHARS, MAX_PIECES, MAX_SPARSE
 
     b, t = 2, 7
     dummy = (
@@ -134,7 +134,7 @@ def save_encoder(cfg, run: Path, out: Path) -> None:
 
 
 def load_encoder(path) -> WordEncoder:
-    """models/encoder-ar-small -> WordEncoder (fp32). Features come from transforms.ner_features.WordFeaturizer."""
+    """models/encoder-ar-small -> WordEncoder (fp32). Features come from akhbar.lib.ner.features.WordFeaturizer."""
     from safetensors.torch import load_file
 
     path = Path(path)

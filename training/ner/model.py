@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from transforms.ner_features import AFFIX_BUCKETS, N_SHAPES, SPARSE_BUCKETS
+from akhbar.lib.ner.features import AFFIX_BUCKETS, N_SHAPES, SPARSE_BUCKETS
+from akhbar.lib.ner.runtime import WordModelRuntime
 
 
 @dataclass
@@ -39,7 +40,7 @@ class EncoderConfig:
     sparse_features: bool = False  # a linear layer over hashed CRF-style indicator features, added to the tag scores
 
     @classmethod
-    def from_dict(cls, d: dict) -> "EncoderConfig":
+    def from_dict(cls, d: dict) -> EncoderConfig:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
     def to_dict(self) -> dict:
@@ -171,7 +172,7 @@ class CRF(nn.Module):
 
     @torch.no_grad()
     def decode(self, emissions: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
-        from transforms.ner import viterbi  # one decoder for training and inference
+        from akhbar.lib.ner.runtime import viterbi  # one decoder for training and inference
 
         params = (self.transitions.cpu().numpy(), self.start.cpu().numpy(), self.end.cpu().numpy())
         lengths = mask.sum(1).tolist()
@@ -228,3 +229,23 @@ def load_ner_model(path) -> NerModel:
     state = {k: v.float() for k, v in load_file(str(path / "model.safetensors")).items()}
     model.load_state_dict(state)
     return model.eval()
+
+
+class TorchWordRuntime(WordModelRuntime):
+    """The shipped model folder's torch weights (``model.safetensors``) behind the runtime interface.
+
+    Training and benchmarks only: the pipeline runs the ONNX export. Features and CRF decoding
+    are the runtime's own, so only the emissions differ.
+    """
+
+    def _open(self, path, threads: int, onnx_file: str | None) -> None:
+        import torch
+
+        torch.set_num_threads(threads)
+        self.model = load_ner_model(path)
+
+    def emissions(self, arrays):
+        import torch
+
+        with torch.inference_mode():
+            return self.model(**{k: torch.from_numpy(v) for k, v in arrays.items()}).numpy()

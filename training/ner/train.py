@@ -32,11 +32,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from pipelines.progress import Progress
-from training.ner.data import ANERCORP, LABELS, read_conll, news_texts
-from training.ner.metrics import ner_scores
+from akhbar.core.metrics import entity_scores as ner_scores
+from akhbar.lib.ner.features import MAX_PIECES, UNK, Vocab, WordFeaturizer, norm_word, split_words
+from akhbar.lib.progress import Progress
+from training.ner.data import ANERCORP, LABELS, news_texts, read_conll
 from training.ner.model import EncoderConfig, NerModel, WordEncoder
-from transforms.ner_features import MAX_PIECES, UNK, Vocab, WordFeaturizer, norm_word, split_words
 
 LOG = logging.getLogger("train-ner")
 

@@ -237,7 +237,7 @@ class Cluster:
         (self.state_dir / "pids.json").write_text(json.dumps(self.pids))
 
     @classmethod
-    def load(cls, state_dir: Path = STATE_DIR) -> "Cluster":
+    def load(cls, state_dir: Path = STATE_DIR) -> Cluster:
         path = state_dir / "pids.json"
         pids = json.loads(path.read_text()) if path.is_file() else {}
         return cls(state_dir=state_dir, pids=pids)

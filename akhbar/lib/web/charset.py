@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import charset_normalizer
 
+from akhbar.core.text import ARABIC_LETTER
+
 __all__ = [
     "decode_bytes",
     "encoding_alias",
@@ -98,10 +100,6 @@ _SUSPECT = re.compile(
     + re.escape(_CP1256_HIGH)
     + "]"
 )
-_ARABIC_LETTER = re.compile(
-    "[\u0621-\u063a\u0641-\u064a\u066e-\u066f\u0671-\u06d3\u06d5\u06ee-\u06ef"
-    "\u06fa-\u06fc\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufefc]"
-)
 # What a correctly decoded Arabic token may contain besides Arabic script.
 _ARABIC_OK = re.compile(
     "[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
@@ -129,7 +127,7 @@ _TARGET = {"latin-1>utf-8": "utf-8", "cp1256>utf-8": "utf-8", "latin-1>cp1256": 
 
 
 def _is_clean_arabic(token: str) -> bool:
-    return bool(_ARABIC_LETTER.search(token)) and _ARABIC_OK.fullmatch(token) is not None
+    return bool(ARABIC_LETTER.search(token)) and _ARABIC_OK.fullmatch(token) is not None
 
 
 def _try_mode(text: str, runs: list[re.Match[str]], mode: _Mode) -> tuple[str, int] | None:
@@ -160,7 +158,7 @@ def _try_mode(text: str, runs: list[re.Match[str]], mode: _Mode) -> tuple[str, i
         if in_latin_word or "\ufffd" in fixed or not _is_clean_arabic(fixed):
             continue  # keep the original, count it against the hypothesis
         clean += 1
-        n = len(_ARABIC_LETTER.findall(fixed))
+        n = len(ARABIC_LETTER.findall(fixed))
         letters += n
         strong = strong or n >= 2
         pieces += (text[last:start], fixed)

@@ -13,28 +13,18 @@ from __future__ import annotations
 import json
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
-from transforms.normalize import normalize_arabic
+from akhbar.core.text import ARABIC_LETTER, MARK_CHARS, TATWEEL, normalize_arabic, proclitic_stems
 
 # A word: letters/digits with their tashkeel and tatweel; anything else that is not space is one token.
-_WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]+|[^\w\s]", re.UNICODE)
+_WORD = re.compile(rf"[\w{MARK_CHARS}{TATWEEL}]+|[^\w\s]", re.UNICODE)
 _DIGITS = re.compile(r"\d")
-_ARABIC = re.compile("[\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff]")
 _LATIN = re.compile("[A-Za-z]")
-
-# Proclitic strings, longest first (on the normalized form, so أ/إ/آ are already ا).
-CLITIC_PREFIXES: tuple[str, ...] = tuple(
-    sorted(
-        ["وبال", "وكال", "فبال", "فال", "وال", "بال", "كال", "ولل", "فلل", "لل", "ال", "وب", "ول", "وك", "فب", "فل", "و", "ف", "ب", "ل", "ك"],
-        key=len,
-        reverse=True,
-    )
-)
 
 PAD, UNK = 0, 1
 MAX_PIECES = 6
@@ -55,14 +45,9 @@ def norm_word(word: str) -> str:
     return _DIGITS.sub("0", normalize_arabic(word).lower())
 
 
-def clitic_candidates(nw: str) -> list[str]:
-    """The word with each proclitic string stripped (longest first), keeping at least 2 letters."""
-    return [nw[len(p):] for p in CLITIC_PREFIXES if nw.startswith(p) and len(nw) - len(p) >= 2]
-
-
 def shape_id(word: str) -> int:
     """Script x length class, a small categorical id (< N_SHAPES)."""
-    if _ARABIC.search(word):
+    if ARABIC_LETTER.search(word):
         script = 1
     elif _LATIN.search(word):
         script = 2
@@ -89,7 +74,7 @@ def _hash(key: str) -> int:
 def _word_keys(nw: str, word: str, at: str) -> list[str]:
     keys = [f"{at}w:{nw}", f"{at}p2:{nw[:2]}", f"{at}p3:{nw[:3]}", f"{at}s2:{nw[-2:]}", f"{at}s3:{nw[-3:]}",
             f"{at}sh:{shape_id(word)}"]
-    keys += [f"{at}st:{stem}" for stem in clitic_candidates(nw)[:2]]
+    keys += [f"{at}st:{stem}" for stem in proclitic_stems(nw)[:2]]
     return keys
 
 
@@ -127,7 +112,7 @@ class Vocab:
         self.char_index = {c: i for i, c in enumerate(self.chars)}
 
     @classmethod
-    def load(cls, path: str | Path) -> "Vocab":
+    def load(cls, path: str | Path) -> Vocab:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         return cls(words=data["words"], chars=data["chars"])
 
@@ -139,7 +124,7 @@ class Vocab:
 
     def stem_id(self, nw: str) -> int:
         """The vocabulary id of the word with its clitics stripped (the longest strip that is a known word)."""
-        for stem in clitic_candidates(nw):
+        for stem in proclitic_stems(nw):
             i = self.word_index.get(stem)
             if i is not None:
                 return i
@@ -194,15 +179,3 @@ class WordFeaturizer:
         return out
 
 
-def bio_spans(tags: Iterable[str]) -> list[tuple[str, int, int]]:
-    """(type, first word, last word + 1) of each entity in a BIO sequence; a stray I- starts an entity."""
-    spans: list[tuple[str, int, int]] = []
-    current: list | None = None
-    for i, tag in enumerate(list(tags) + ["O"]):
-        kind = tag[2:] if tag[:2] in ("B-", "I-") else None
-        if current is not None and (kind != current[0] or tag.startswith("B-")):
-            spans.append((current[0], current[1], i))
-            current = None
-        if kind is not None and current is None:
-            current = [kind, i]
-    return spans

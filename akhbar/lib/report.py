@@ -15,20 +15,24 @@ versions report together with current ones.
 """
 from __future__ import annotations
 
-import argparse
 import base64
 import html
 import io
 import re
-import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Sequence
 
-from pipelines.progress import Progress
-from schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE, PARTITION_COLUMN, PARTITION_TIME_COLUMN, SCHEMAS
-from transforms.parquet import table_glob
+from akhbar.lib.progress import Progress
+from akhbar.schemas.article import (
+    ARTICLES_TABLE,
+    DEAD_LETTERS_TABLE,
+    PARTITION_COLUMN,
+    PARTITION_TIME_COLUMN,
+    SCHEMAS,
+    table_glob,
+)
 
 # Entity types of the NER stage, grouped as the report shows them.
 ENTITY_GROUPS = {"persons": ("PERS", "PER"), "places": ("LOC", "GPE"), "organizations": ("ORG",)}
@@ -299,39 +303,3 @@ def render(out: Output, top: int, progress: Progress | None = None) -> str:
         parts.append(f'<section id="{section.anchor}"><h2>{html.escape(section.title)}</h2>{section.body}</section>')
     parts.append("</body></html>")
     return "\n".join(parts)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="akhbar report", description=__doc__.split("\n\n")[0])
-    parser.add_argument("output", help="the pipeline's output folder (holding articles/ and dead_letters/)")
-    parser.add_argument("--since", default="7d", help="7d, 48h, 2026-11-20 or all (default 7d)")
-    parser.add_argument("--out", default="report.html", help="the HTML file to write")
-    parser.add_argument("--top", type=int, default=20, help="rows in each top list")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if not Path(args.output).is_dir():
-        print(f"akhbar report: no such folder {args.output!r}", file=sys.stderr)
-        return 2
-    try:
-        since = parse_since(args.since, datetime.now(timezone.utc))
-    except ReportError as exc:
-        print(f"akhbar report: {exc}", file=sys.stderr)
-        return 2
-    try:
-        import duckdb  # noqa: F401
-        import matplotlib
-    except ImportError as exc:
-        print(f"akhbar report: needs {exc.name}: pip install 'akhbar[analytics]'", file=sys.stderr)
-        return 2
-    matplotlib.use("Agg")
-    with Progress("report", total=len(SECTIONS), unit="sections") as progress:
-        page = render(Output(args.output, since), args.top, progress)
-    target = Path(args.out)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(target)
-    print(f"wrote {target} ({len(page.encode()) / 1e3:.0f} kB)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

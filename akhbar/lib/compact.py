@@ -39,7 +39,6 @@ the process kills itself with SIGKILL there.
 """
 from __future__ import annotations
 
-import argparse
 import ctypes
 import errno
 import fcntl
@@ -51,17 +50,17 @@ import shutil
 import signal
 import sys
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.progress import Progress
-from schemas.article import PARTITION_COLUMN, PARTITION_TIME_COLUMN, SCHEMA_VERSION, SCHEMAS
-from transforms.parquet import ID_COLUMN
+from akhbar.lib.progress import Progress
+from akhbar.schemas.article import ID_COLUMN, PARTITION_COLUMN, PARTITION_TIME_COLUMN, SCHEMA_VERSION, SCHEMAS
+from akhbar.settings import settings
 
 LOG = logging.getLogger(__name__)
 
@@ -84,7 +83,7 @@ class CompactionError(RuntimeError):
 
 def _checkpoint(step: str) -> None:
     """Crash here (SIGKILL, no clean-up) when the crash test asks for this step."""
-    if os.environ.get(CRASH_ENV) == step:
+    if settings().compact_crash_at == step:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -251,14 +250,14 @@ class _TableLock:
         self.path = root / STAGING_DIR / f"{table}.lock"
         self._handle = None
 
-    def __enter__(self) -> "_TableLock":
+    def __enter__(self) -> _TableLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = open(self.path, "a")
         try:
             fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._handle.close()
-            raise CompactionError(f"another compaction of {self.path.parent.parent} {self.path.stem} is running")
+            raise CompactionError(f"another compaction of {self.path.parent.parent} {self.path.stem} is running") from None
         return self
 
     def __exit__(self, *exc) -> None:
@@ -461,49 +460,3 @@ def compact(
                     progress.extra = f"{PARTITION_COLUMN}={date}"
                     results.append(compact_partition(root, table, date, target_bytes, progress, force))
     return results
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="akhbar compact", description=__doc__.split("\n\n")[0])
-    parser.add_argument("output", help="the pipeline's output folder (holding articles/ and dead_letters/)")
-    parser.add_argument("--table", choices=sorted(SCHEMAS), action="append", help="default: every table")
-    parser.add_argument("--date", action="append", help="YYYY-MM-DD; repeatable. Default: every day but today (UTC)")
-    parser.add_argument("--target-bytes", type=int, default=DEFAULT_TARGET_BYTES, help="about this many bytes per file")
-    parser.add_argument("--force", action="store_true", help="rewrite partitions of a single file too")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    root = Path(args.output)
-    if "://" in args.output:
-        print(f"akhbar compact: {args.output!r}: only local folders can be compacted", file=sys.stderr)
-        return 2
-    if not root.is_dir():
-        print(f"akhbar compact: no such folder {args.output!r}", file=sys.stderr)
-        return 2
-    for date in args.date or []:
-        try:
-            datetime.strptime(date, "%Y-%m-%d")
-        except ValueError:
-            print(f"akhbar compact: --date {date!r} is not YYYY-MM-DD", file=sys.stderr)
-            return 2
-    if args.target_bytes <= 0:
-        print(f"akhbar compact: --target-bytes {args.target_bytes} must be positive", file=sys.stderr)
-        return 2
-    try:
-        import duckdb  # noqa: F401  (the sort)
-    except ImportError:
-        print("akhbar compact: needs duckdb: pip install 'akhbar[analytics]'", file=sys.stderr)
-        return 2
-    try:
-        results = compact(root, args.table or sorted(SCHEMAS), args.date, args.target_bytes, args.force)
-    except CompactionError as exc:
-        print(f"akhbar compact: {exc}", file=sys.stderr)
-        return 1
-    for result in results:
-        print(result.render())
-    if not results:
-        print("nothing to compact")
-    return 0
-
-
-if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sys.exit(main())

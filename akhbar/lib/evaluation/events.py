@@ -1,29 +1,21 @@
-"""``akhbar eval events --jsonl FILE [--model PATH]``: score an event model on labeled articles.
+"""Event model scores on labeled articles (``akhbar eval events --jsonl FILE [--model PATH]``).
 
 FILE holds one JSON object per line: ``{"title", "text", "labels": [...],
 "primary"?}`` with codes from ``../shared/spec/event-taxonomy.md``. The
-command prints one JSON object: micro and macro F1 over the types, precision,
+result is one JSON object: micro and macro F1 over the types, precision,
 recall, F1 and support per type, and primary accuracy (over the lines that
 carry a primary). Build the real dev set as such a file with
 ``python -m training.events.make_dev_jsonl --out /tmp/dev.jsonl``.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from transforms.events import DEFAULT_EVENT_MODEL, EVENT_TYPES
-
-
-def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
+from akhbar.core.metrics import prf
+from akhbar.lib.evaluation import read_jsonl
+from akhbar.lib.events.decision import EVENT_TYPES
 
 
 def event_scores(
@@ -46,13 +38,15 @@ def event_scores(
         tp = sum(1 for g, p in zip(gold, predicted) if code in g and code in p)
         fp = sum(1 for g, p in zip(gold, predicted) if code not in g and code in p)
         fn = sum(1 for g, p in zip(gold, predicted) if code in g and code not in p)
-        precision, recall, f1 = _prf(tp, fp, fn)
+        s = prf(tp, fp, fn)
+        precision, recall, f1 = s.precision, s.recall, s.f1
         per_type[code] = {
             "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
             "support": tp + fn, "predicted": tp + fp,
         }
         total = [total[0] + tp, total[1] + fp, total[2] + fn]
-    micro_p, micro_r, micro_f1 = _prf(*total)
+    micro = prf(*total)
+    micro_p, micro_r, micro_f1 = micro.precision, micro.recall, micro.f1
     present = [code for code in labels if per_type[code]["support"] or per_type[code]["predicted"]]
     macro_f1 = sum(per_type[c]["f1"] for c in present) / len(present) if present else 0.0
     pairs = [(g, p) for g, p in zip(gold_primary, predicted_primary) if g]
@@ -70,24 +64,22 @@ def event_scores(
     return result
 
 
-def read_eval_lines(path: Path) -> list[dict]:
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            labels = row.get("labels")
-            if not isinstance(labels, list) or any(code not in EVENT_TYPES for code in labels):
-                raise ValueError(f"{path}:{number}: bad labels {labels!r}; expected a list of {list(EVENT_TYPES)}")
-            if row.get("primary") is not None and row["primary"] not in EVENT_TYPES:
-                raise ValueError(f"{path}:{number}: unknown primary {row['primary']!r}")
-            rows.append(row)
-    return rows
+def _check_event_row(row: dict) -> str | None:
+    labels = row.get("labels")
+    if not isinstance(labels, list) or any(code not in EVENT_TYPES for code in labels):
+        return f"bad labels {labels!r}; expected a list of {list(EVENT_TYPES)}"
+    if row.get("primary") is not None and row["primary"] not in EVENT_TYPES:
+        return f"unknown primary {row['primary']!r}"
+    return None
+
+
+def read_eval_lines(path: str | Path) -> list[dict]:
+    """Labeled articles ``{title, text, labels, primary?}``, checked."""
+    return list(read_jsonl(path, _check_event_row))
 
 
 def evaluate(rows: Sequence[dict], model_path: str | Path, batch_size: int = 32) -> dict:
-    from transforms.events import EventModel
+    from akhbar.lib.events.model import EventModel
 
     model = EventModel(model_path)
     predictions = []
@@ -106,21 +98,3 @@ def evaluate(rows: Sequence[dict], model_path: str | Path, batch_size: int = 32)
     result["model"] = str(model_path)
     result["seconds"] = round(seconds, 2)
     return result
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="akhbar eval events", description=__doc__.split("\n")[0])
-    parser.add_argument("--jsonl", required=True, help="labeled lines {title, text, labels, primary?}")
-    parser.add_argument("--model", default=str(DEFAULT_EVENT_MODEL), help="event model folder (default: shipped)")
-    parser.add_argument("--batch_size", type=int, default=32)
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    rows = read_eval_lines(Path(args.jsonl))
-    if not rows:
-        print(f"akhbar eval events: no labeled lines in {args.jsonl}", file=sys.stderr)
-        return 2
-    print(json.dumps(evaluate(rows, args.model, args.batch_size), ensure_ascii=False))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

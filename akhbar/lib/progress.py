@@ -19,10 +19,11 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator, TextIO
+from typing import TextIO
 
 
 def format_duration(seconds: float) -> str:
@@ -132,7 +133,7 @@ class Progress:
                 self.stream.write("\n")
                 self.stream.flush()
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -9,13 +9,14 @@ those line by line after trafilatura.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
 import lxml.html
 import trafilatura
 from lxml import etree
+
+from akhbar.core.text import normalize_arabic
 
 __all__ = ["ExtractedPage", "ExtractionError", "extract_article", "strip_arabic_boilerplate"]
 
@@ -42,18 +43,22 @@ class ExtractionError(Exception):
 
 # --- Arabic boilerplate ---------------------------------------------------------
 
-_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
-_HAMZA_ALEF = str.maketrans("أإآٱ", "اااا")
 # Bullets, arrows, dashes and quotes that sites put before "read also" links.
 _LEAD = re.compile(r"^[\W\d_]+")
+
+
+def _pattern(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """A line pattern, folded like the lines it is matched against (see ``_normalize``)."""
+    return re.compile(normalize_arabic(pattern), flags)
+
+
 _SEP = r"[\s:：\-–—|»«›‹>•*.،]*"
 
-_SEE_ALSO = re.compile(r"^(?:شاهد|شاهدوا|اقرا|اقراوا|طالع|طالعوا)\s+(?:ايضا|كذلك)(?=\W|$)")
-_SEE_ALSO_SEPARATED = re.compile(_SEE_ALSO.pattern + r"\s*[:：\-–—|»«]")
-_SEE_ALSO_BARE = re.compile(_SEE_ALSO.pattern + _SEP + "$")
+_SEE_ALSO = _pattern(r"^(?:شاهد|شاهدوا|اقرا|اقراوا|طالع|طالعوا)\s+(?:ايضا|كذلك)(?=\W|$)")
+_SEE_ALSO_SEPARATED = _pattern(_SEE_ALSO.pattern + r"\s*[:：\-–—|»«]")
+_SEE_ALSO_BARE = _pattern(_SEE_ALSO.pattern + _SEP + "$")
 _HEADING_END = _SEP + r"(?:\(\d+\))?" + _SEP + "$"
-_RELATED_HEADING = re.compile(
+_RELATED_HEADING = _pattern(
     r"^(?:"
     r"(?:اخبار|مواضيع|موضوعات|مقالات|قصص|تقارير)\s+(?:ذات\s+صل[ةه]|متعلق[ةه]|مشابه[ةه])"
     r"|الاكثر\s+(?:قراء[ةه]|مشاهد[ةه]|تداولا|تعليقا|شيوعا)"
@@ -61,34 +66,32 @@ _RELATED_HEADING = re.compile(
     r"|اخترنا\s+لك|المزيد\s+من\s+الاخبار"
     r")" + _HEADING_END
 )
-_COMMENT_HEADING = re.compile(
+_COMMENT_HEADING = _pattern(
     r"^(?:"
     r"(?:اضف|اضاف[ةه]|اترك|اكتب|ارسل)\s+(?:تعليقا|تعليق|تعليقك)(?:\s+جديدا?)?"
     r"|(?:ال)?تعليقات|عدد\s+التعليقات|شارك\s+برايك"
     r")" + _HEADING_END
 )
-_SHARE = re.compile(
+_SHARE = _pattern(
     r"^(?:شارك|شاركوا|شاركي|مشارك[ةه])"
     r"(?:\s+(?:المقال|الخبر|الموضوع|هذا\s+الخبر|هذا\s+المقال|هذه\s+الصفح[ةه]))?"
     r"\s*(?:على|عبر)(?=\W|$)"
 )
-_SOCIAL = re.compile(
+_SOCIAL = _pattern(
     r"فيسبوك|فيس\s*بوك|تويتر|واتساب|واتس\s*اب|تلغرام|تيليجرام|انستغرام|يوتيوب|لينكد"
     r"|facebook|twitter|whatsapp|telegram|instagram|youtube",
     re.I,
 )
-_FOLLOW = re.compile(r"^(?:تابعونا|تابعنا|تابعوا|تابعوني)\s*(?:على|عبر|في)(?=\W|$)")
-_AD = re.compile(r"^(?:اعلان|اعلانات|مساح[ةه]\s+اعلاني[ةه]|advertisement)" + _SEP + "$", re.I)
+_FOLLOW = _pattern(r"^(?:تابعونا|تابعنا|تابعوا|تابعوني)\s*(?:على|عبر|في)(?=\W|$)")
+_AD = _pattern(r"^(?:اعلان|اعلانات|مساح[ةه]\s+اعلاني[ةه]|advertisement)" + _SEP + "$", re.I)
 _SENTENCE_END = re.compile(r"[.!?؟…]\s*[\"'»”)]?\s*$")
 
 
 def _normalize(line: str) -> str:
-    """Fold the spellings a pattern must not care about: tanween and other
-    diacritics, tatweel, hamza on alef, presentation forms, bidi marks, bullets."""
-    line = unicodedata.normalize("NFKC", line)
-    line = _INVISIBLE.sub("", line)
-    line = _DIACRITICS.sub("", line).translate(_HAMZA_ALEF)
-    line = _LEAD.sub("", line.strip())
+    """Fold the spellings a pattern must not care about (``normalize_arabic``: tanween and
+    other diacritics, tatweel, hamza seats, ya and ta marbuta, presentation forms, bidi
+    marks), then the bullets before the line. The patterns are folded the same way."""
+    line = _LEAD.sub("", normalize_arabic(line).strip())
     return re.sub(r"\s+", " ", line).strip().lower()
 
 

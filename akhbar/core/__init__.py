@@ -1,0 +1,1 @@
+"""Arabic text rules, canonical URLs and evaluation metrics: the bottom layer, no I/O."""

@@ -1,0 +1,119 @@
+"""NER runtimes: word lists in, one (BIO tag, probability) per word out.
+
+* ``WordModelRuntime``: the shipped word-level model (``models/ner-ar-small``):
+  features in numpy, emissions from ONNX Runtime, the CRF decoded in numpy.
+  The default install's runtime: no torch.
+* ``akhbar.lib.ner.hf.HuggingFaceRuntime``: any Hugging Face token-classification
+  model (path or hub id) on transformers/torch (the ``hf`` extra), its labels
+  mapped to PERS/LOC/ORG/MISC.
+
+``load_runtime`` picks one by what the model folder holds.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from akhbar.lib.ner.features import Vocab, WordFeaturizer
+
+LOG = logging.getLogger(__name__)
+WORD_MODEL_TYPE = "akhbar-word-ner"
+
+
+def viterbi(emissions: np.ndarray, transitions: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[int]:
+    """Best tag path of one sequence under a linear-chain CRF (transitions[from, to])."""
+    n = emissions.shape[0]
+    if n == 0:
+        return []
+    score = start + emissions[0]
+    back = np.zeros((n, emissions.shape[1]), np.int64)
+    for i in range(1, n):
+        cand = score[:, None] + transitions + emissions[i][None, :]
+        back[i] = cand.argmax(0)
+        score = cand.max(0)
+    best = [int((score + end).argmax())]
+    for i in range(n - 1, 0, -1):
+        best.append(int(back[i, best[-1]]))
+    return best[::-1]
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+class TagRuntime(Protocol):
+    """Word lists -> one (BIO tag, probability) per word."""
+
+    max_words: int
+
+    def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[str, float]]]: ...
+
+
+class WordModelRuntime:
+    """The shipped word-level model: features in numpy, emissions from ONNX Runtime, CRF in numpy.
+
+    Training subclasses it to run the same folder's torch weights (``_open`` and
+    ``emissions``), so both paths share the features and the decoding.
+    """
+
+    def __init__(self, path: str | Path, threads: int = 1, onnx_file: str | None = None) -> None:
+        from tokenizers import Tokenizer
+
+        path = Path(path)
+        self.path = path
+        self.config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        self.labels = [self.config["id2label"][str(i)] for i in range(len(self.config["id2label"]))]
+        self.max_words = int(self.config["encoder"]["max_words"])
+        crf = self.config["crf"]
+        self.crf = tuple(np.asarray(crf[k], np.float32) for k in ("transitions", "start", "end"))
+        self.featurizer = WordFeaturizer(Vocab.load(path / "vocab.json"), Tokenizer.from_file(str(path / "tokenizer.json")))
+        self._open(path, threads, onnx_file)
+
+    def _open(self, path: Path, threads: int, onnx_file: str | None) -> None:
+        import onnxruntime as ort
+
+        model_file = path / (onnx_file or self.config.get("onnx", "model.onnx"))
+        if not model_file.exists():
+            raise FileNotFoundError(f"no ONNX model at {model_file} (export it: python -m training.ner.export)")
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(model_file), so, providers=["CPUExecutionProvider"])
+        self.input_names = [i.name for i in self.session.get_inputs()]
+
+    def emissions(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        return self.session.run(None, {k: arrays[k] for k in self.input_names})[0]
+
+    def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[str, float]]]:
+        if not sentences:
+            return []
+        arrays = self.featurizer.encode(sentences)
+        em = self.emissions(arrays)
+        out = []
+        for i, words in enumerate(sentences):
+            n = len(words)
+            path = viterbi(em[i, :n], *self.crf)
+            probs = _softmax(em[i, :n])
+            out.append([(self.labels[t], float(probs[j, t])) for j, t in enumerate(path)])
+        return out
+
+
+def is_word_model(path: str | Path) -> bool:
+    """Whether ``path`` is a folder holding one of akhbar's word-level NER models."""
+    config = Path(path) / "config.json"
+    return config.is_file() and json.loads(config.read_text(encoding="utf-8")).get("model_type") == WORD_MODEL_TYPE
+
+
+def load_runtime(model: str | Path, threads: int = 1, onnx_file: str | None = None) -> TagRuntime:
+    """The runtime for a model folder of ours (``onnx_file`` overrides its config's), or a Hugging Face model."""
+    if is_word_model(model):
+        return WordModelRuntime(model, threads=threads, onnx_file=onnx_file)
+    from akhbar.lib.ner.hf import HuggingFaceRuntime
+
+    return HuggingFaceRuntime(str(model))

@@ -1,0 +1,1 @@
+"""The project's one HTTP client and its address guard, and charset decoding."""

@@ -1,0 +1,75 @@
+"""Which runner a run uses, and what it needs: set on the parsed options, never by editing argv.
+
+* batch (``--once``, the default): the DirectRunner;
+* ``--streaming``: Prism, Beam's local streaming runner. Its binary is, in order:
+  ``--prism_location``, ``$AKHBAR_PRISM``, the checkout's ``make prism`` build
+  (``.cache/gobin/prism``), ``prism`` on PATH, else Beam's own download of the
+  release binary (cached under ``~/.apache_beam``). When that download fails
+  (no internet), the error says how to build it with ``go install``;
+* ``--runner=...`` given: used as is (Flink gets its defaults, see ``flink.py``).
+"""
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from apache_beam import version as beam_version
+from apache_beam.options.pipeline_options import PipelineOptions, PrismRunnerOptions, StandardOptions
+
+from akhbar.pipelines import flink
+from akhbar.pipelines.options import has_flag
+from akhbar.settings import settings
+
+PRISM_MODULE = "github.com/apache/beam/sdks/v2/go/cmd/prism"
+
+
+class RunnerError(ValueError):
+    """The chosen runner cannot start; the message says how to fix it."""
+
+
+def prism_build_hint() -> str:
+    return (f"build it with `go install {PRISM_MODULE}@v{beam_version.__version__}` (or `make prism` in a checkout) "
+            "and pass --prism_location PATH or set AKHBAR_PRISM")
+
+
+def find_prism() -> str | None:
+    """A local Prism binary: $AKHBAR_PRISM, the checkout's `make prism` build, or `prism` on PATH."""
+    cfg = settings()
+    built = cfg.cache_dir / "gobin" / "prism"
+    for candidate in (cfg.prism, str(built), shutil.which("prism")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def _fetch_prism(options: PipelineOptions) -> None:
+    """Let Beam download (or find in its cache) the Prism release binary now, so a failure is one line."""
+    from apache_beam.runners.portability.prism_runner import PrismJobServer
+
+    try:
+        PrismJobServer(options)._get_executable_path()
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RunnerError(f"streaming needs the Prism runner, and Beam could not download it ({reason}); "
+                          f"{prism_build_hint()}") from None
+
+
+def choose_runner(options: PipelineOptions, argv: Sequence[str]) -> None:
+    """Fill in the runner (and what it needs) on ``options`` in place."""
+    standard = options.view_as(StandardOptions)
+    if has_flag(argv, "--runner"):
+        if flink.is_flink(options):
+            flink.apply_defaults(options, argv)
+        return
+    if not standard.streaming:
+        standard.runner = "DirectRunner"
+        return
+    standard.runner = "PrismRunner"
+    prism = options.view_as(PrismRunnerOptions)
+    if not prism.prism_location:
+        prism.prism_location = find_prism()
+        if prism.prism_location is None:
+            _fetch_prism(options)
+    elif not Path(prism.prism_location).is_file() and "://" not in prism.prism_location:
+        raise RunnerError(f"--prism_location {prism.prism_location}: no such file; {prism_build_hint()}")
