@@ -36,7 +36,7 @@ class SampleArticle:
 
 
 def _load(name: str) -> list[SampleArticle]:
-    text = resources.files("sample").joinpath(name).read_text(encoding="utf-8")
+    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
     articles = []
     for line in text.splitlines():
         if not line.strip():
