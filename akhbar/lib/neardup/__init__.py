@@ -20,7 +20,7 @@ retitled or translated itself. Here:
 The Beam wiring (batch: global clustering; streaming: a sharded index in Beam
 state with a TTL) is ``akhbar.transforms.neardup.DedupNear``.
 """
-from akhbar.lib.neardup.fingerprint import (
+from akhbar.lib.neardup.sketch import (
     DEFAULT_TTL_S,
     Fingerprint,
     MinHasher,
