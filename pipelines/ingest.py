@@ -1,6 +1,7 @@
 """akhbar ingest: poll Arabic news feeds, fetch full text, dedup, enrich, write Parquet.
 
-Flow (each box is a composite PTransform with a dead-letter output)::
+Flow (each box is a composite PTransform that returns a ``StageOutput``: its main
+output and its dead letters, ``transforms/outputs.py``)::
 
     feed URLs -> PollFeeds -> FetchArticles -> DedupExact -> DedupNear -> Enrich -> WriteParquet(articles)
                      |             |                                         |       +
@@ -42,7 +43,6 @@ from akhbar.pipelines import flink
 from akhbar.pipelines.options import AkhbarOptions
 from akhbar.schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
 from akhbar.transforms.dedup import DedupExact
-from akhbar.transforms.enrich import DEAD_LETTER as ENRICH_DEAD_LETTER
 from akhbar.transforms.enrich import Enrich
 from akhbar.transforms.feeds import PollFeeds
 from akhbar.transforms.fetch import FetchArticles
@@ -97,19 +97,22 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
     """The ingest graph on ``pipeline``; ``enrichers`` default to the options' models."""
     streaming = bool(opts.view_as(StandardOptions).streaming)
     polled = poll_requests(pipeline, feeds, opts, streaming) | "PollFeeds" >> PollFeeds(opts.poll_config())
-    fetched = polled.items | "FetchArticles" >> FetchArticles(opts.fetch_config())
-    articles = fetched.articles | "DedupExact" >> DedupExact(streaming=streaming, ttl_s=opts.dedup_ttl)
+    fetched = polled.main | "FetchArticles" >> FetchArticles(opts.fetch_config())
+    exact = fetched.main | "DedupExact" >> DedupExact(streaming=streaming, ttl_s=opts.dedup_ttl)
+    dead_letters = [polled.dead_letter, fetched.dead_letter, exact.dead_letter]
+    articles = exact.main
     on_flink_streaming = streaming and flink.is_flink(opts)
     if on_flink_streaming:  # see flink.stamp_processing_time
         articles = flink.stamp_processing_time(articles, "StampAfterDedup")
     if opts.near_dup_policy != "off":
-        articles = articles | "DedupNear" >> DedupNear(opts.near_dup_options(), streaming=streaming)
-    dead_letters = [polled.dead_letter, fetched.dead_letter]
+        near = articles | "DedupNear" >> DedupNear(opts.near_dup_options(), streaming=streaming)
+        articles = near.main
+        dead_letters.append(near.dead_letter)
     enrichers = build_enrichers(opts) if enrichers is None else list(enrichers)
     if enrichers:
         enriched = articles | "Enrich" >> Enrich(enrichers, streaming=streaming, window_s=opts.write_interval)
-        articles = enriched["articles"]
-        dead_letters.append(enriched[ENRICH_DEAD_LETTER])
+        articles = enriched.main
+        dead_letters.append(enriched.dead_letter)
     write = dict(streaming=streaming, window_s=opts.write_interval, max_rows=opts.max_rows_per_file)
     if on_flink_streaming:
         articles = flink.stamp_processing_time(articles, "StampBeforeWrite")
