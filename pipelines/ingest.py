@@ -92,6 +92,16 @@ def build_enrichers(opts: AkhbarOptions) -> list[Enricher]:
     return enrichers
 
 
+def check_models(opts: AkhbarOptions) -> list[Enricher]:
+    """Validate every model the options choose (NER, events, near-dup scorer) before any feed is read.
+
+    Returns the enrichers; raises ``ModelError`` with a one-line message.
+    """
+    if opts.near_dup_policy != "off":
+        opts.near_dup_options()  # loads the pair scorer: a bad --near_dup_model fails here
+    return build_enrichers(opts)
+
+
 def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOptions,
                    enrichers: Sequence[Enricher] | None = None) -> IngestOutputs:
     """The ingest graph on ``pipeline``; ``enrichers`` default to the options' models."""
@@ -174,5 +184,5 @@ def run_with_args(argv: Sequence[str]):
     from akhbar.pipelines.options import parse_options
 
     opts = parse_options(argv)
-    enrichers = build_enrichers(opts)
+    enrichers = check_models(opts)
     return run(opts, read_feed_list(opts.feeds), enrichers)

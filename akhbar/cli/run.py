@@ -23,7 +23,7 @@ from akhbar.transforms import counters
 def run_command(argv: Sequence[str]) -> int:
     try:
         opts = parse_options(argv)
-        enrichers = ingest.build_enrichers(opts)  # validates the models before any feed is read
+        enrichers = ingest.check_models(opts)  # validates the models before any feed is read
         feeds = read_feed_list(opts.feeds)
         # The counters are only readable at the end; meanwhile show the rows appearing under --output.
         with progress.watch_output(opts.output, "run"):
