@@ -15,12 +15,33 @@ from akhbar.lib import progress
 from akhbar.lib.models import ModelError
 from akhbar.pipelines import ingest
 from akhbar.pipelines.feedlist import FeedListError, read_feed_list
-from akhbar.pipelines.options import UsageError, parse_options
+from akhbar.pipelines.options import AkhbarOptions, UsageError, parse_options
 from akhbar.pipelines.summary import RunSummary
 from akhbar.transforms import counters
 
+RUN_USAGE = "akhbar run --feeds FILE --output DIR [--once | --streaming] [options] [Beam options]"
+RUN_EPILOG = """\
+Beam's own pipeline options are accepted too (--runner, --streaming, --flink_master,
+--environment_type, ...). Batch (--once, the default) runs on the DirectRunner; --streaming on
+Prism, or on the runner given with --runner. Exit status: 0 done, 1 the counters do not balance,
+2 a bad command line, feed list or model (nothing was read).
+"""
+
+
+def run_help() -> str:
+    """The help of ``akhbar run``: every akhbar flag (AkhbarOptions), then a word on Beam's."""
+    parser = argparse.ArgumentParser(prog="akhbar run", usage=RUN_USAGE, epilog=RUN_EPILOG,
+                                     description="Poll news feeds, fetch, dedup and enrich the articles, "
+                                                 "and write Parquet.",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    AkhbarOptions._add_argparse_args(parser)
+    return parser.format_help()
+
 
 def run_command(argv: Sequence[str]) -> int:
+    if any(arg in ("-h", "--help") for arg in argv):
+        print(run_help())
+        return 0
     try:
         opts = parse_options(argv)
         enrichers = ingest.check_models(opts)  # validates the models before any feed is read
