@@ -174,6 +174,18 @@ def run(opts: AkhbarOptions, feeds: Sequence[str], enrichers: Sequence[Enricher]
     return result, time.monotonic() - started
 
 
+def submit(opts: AkhbarOptions, feeds: Sequence[str], enrichers: Sequence[Enricher] | None = None):
+    """Build the ingest pipeline and hand it to the runner; return its PipelineResult without waiting.
+
+    For launchers that must return once the job is submitted (Dataflow's flex-template
+    launcher, ``akhbar submit``); ``run`` waits for the job instead.
+    """
+    LOG.info("submitting: %d feeds into %s", len(feeds), opts.output)
+    pipeline = beam.Pipeline(options=opts)
+    build_pipeline(pipeline, feeds, opts, enrichers)
+    return pipeline.run()
+
+
 def run_with_args(argv: Sequence[str]):
     """Parse ``argv`` (akhbar's and Beam's flags), validate the models, read the feed list and run.
 

@@ -68,6 +68,32 @@ def run_command(argv: Sequence[str]) -> int:
     return 0
 
 
+SUBMIT_USAGE = "akhbar submit --feeds FILE --output DIR --runner RUNNER [options] [Beam options]"
+
+
+def submit_command(argv: Sequence[str]) -> int:
+    """``akhbar submit``: check the options, models and feed list, submit the job and return at once.
+
+    What a launcher runs (Dataflow's flex template: deploy/dataflow/launch.py); ``akhbar run``
+    waits for the job and prints its account instead.
+    """
+    if any(arg in ("-h", "--help") for arg in argv):
+        print(run_help().replace(RUN_USAGE, SUBMIT_USAGE, 1).replace("akhbar run", "akhbar submit"))
+        return 0
+    try:
+        opts = parse_options(argv)
+        enrichers = ingest.check_models(opts)
+        feeds = read_feed_list(opts.feeds)
+        result = ingest.submit(opts, feeds, enrichers)
+    except (UsageError, FeedListError, ModelError) as exc:
+        print(f"akhbar submit: {exc}", file=sys.stderr)
+        return 2
+    job_id = getattr(result, "job_id", None)
+    print(f"submitted {len(feeds)} feeds into {opts.output}: job {job_id() if callable(job_id) else 'started'} "
+          f"({type(result).__name__}, state {result.state})")
+    return 0
+
+
 def demo_command(argv: Sequence[str]) -> int:
     from akhbar.sample.server import SampleNewsServer
 
