@@ -285,7 +285,7 @@ def shell_commands(path: Path) -> Iterator[list[str]]:
             for command, output in COMMAND_SUBSTITUTIONS.items():
                 line = line.replace(f"$({command})", output)
             if "$(" in line:  # other tools' commands may substitute anything; akhbar's and gcloud's must be known
-                assert not re.search(r"\bakhbar\b|\bgcloud\b", line), \
+                assert not re.match(r"\s*(\S*/)?(akhbar|gcloud)\s", line), \
                     f"{path.name}: add what `{line}` substitutes to COMMAND_SUBSTITUTIONS"
                 continue
             line = _expand(line, variables, keep_unknown=True)
