@@ -52,6 +52,10 @@ class FlinkClusterOptions(PipelineOptions):
                             help="Flink: checkpoint storage URL (file://, s3://, gs://).")
         parser.add_argument("--max_bundle_size", type=int, default=None)
         parser.add_argument("--max_bundle_time_ms", type=int, default=None)
+        parser.add_argument("--savepoint_path", default=None,
+                            help="Flink: start the streaming job from this savepoint (an upgrade, docs/flink.md).")
+        parser.add_argument("--allow_non_restored_state", action="store_true", default=None,
+                            help="Flink: with --savepoint_path, skip savepoint state no operator claims.")
 
 
 def flink_cache() -> Path:
@@ -113,6 +117,45 @@ def wait_for_streaming_run(result, duration_s: float | None, grace_s: float, fli
         LOG.info("job ended by cancel: %s", exc)
     if flink_master and not flink_master.startswith("["):
         cancel_flink_job(flink_master, str(result._job_id).split("_")[0])
+
+
+FLINK_ENDED_STATES = ("FINISHED", "CANCELED", "FAILED")
+
+
+class DuplicateJobError(RuntimeError):
+    """A streaming job of the same name is already active on the Flink cluster (or that cannot be checked)."""
+
+
+def active_jobs(flink_master: str, job_name: str, timeout_s: float = 10.0) -> list[str]:
+    """Ids of the jobs named ``job_name`` that have not ended, from Flink's REST API (``/jobs/overview``)."""
+    base = flink_master if "://" in flink_master else f"http://{flink_master}"
+    with urllib.request.urlopen(f"{base}/jobs/overview", timeout=timeout_s) as response:
+        jobs = json.load(response)["jobs"]
+    return [job["jid"] for job in jobs if job["name"] == job_name and job["state"] not in FLINK_ENDED_STATES]
+
+
+def refuse_duplicate_job(options: PipelineOptions) -> None:
+    """Streaming on a Flink cluster under a fixed ``--job_name``: refuse to submit while a job of that name is active.
+
+    A submitter that is retried or applied again (a Kubernetes Job) would otherwise start a
+    second copy that polls the same feeds into the same output. When the cluster cannot be
+    asked, nothing is submitted either. An upgrade stops the job with a savepoint first and
+    submits with ``--savepoint_path`` (docs/flink.md).
+    """
+    job_name = options.get_all_options().get("job_name")
+    master = options.view_as(FlinkRunnerOptions).flink_master or "[auto]"
+    if not job_name or master.startswith("[") or not options.view_as(StandardOptions).streaming:
+        return
+    try:
+        active = active_jobs(master, job_name)
+    except (OSError, ValueError, KeyError) as exc:
+        raise DuplicateJobError(f"cannot ask Flink at {master} whether a job named {job_name!r} is already running "
+                                f"({exc}); nothing submitted") from None
+    if active:
+        raise DuplicateJobError(
+            f"a Flink job named {job_name!r} is already running on {master} ({', '.join(active)}); not submitting "
+            "a second copy. To upgrade it, stop it with a savepoint and submit with --savepoint_path (docs/flink.md)"
+        )
 
 
 def cancel_flink_job(flink_master: str, job_name: str) -> list[str]:

@@ -1,6 +1,7 @@
 """akhbar ingest: poll Arabic news feeds, fetch full text, dedup, enrich, write Parquet.
 
-Flow (each box is a composite PTransform with a dead-letter output)::
+Flow (each box is a composite PTransform that returns a ``StageOutput``: its main
+output and its dead letters, ``transforms/outputs.py``)::
 
     feed URLs -> PollFeeds -> FetchArticles -> DedupExact -> DedupNear -> Enrich -> WriteParquet(articles)
                      |             |                                         |       +
@@ -42,7 +43,6 @@ from akhbar.pipelines import flink
 from akhbar.pipelines.options import AkhbarOptions
 from akhbar.schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
 from akhbar.transforms.dedup import DedupExact
-from akhbar.transforms.enrich import DEAD_LETTER as ENRICH_DEAD_LETTER
 from akhbar.transforms.enrich import Enrich
 from akhbar.transforms.feeds import PollFeeds
 from akhbar.transforms.fetch import FetchArticles
@@ -92,24 +92,37 @@ def build_enrichers(opts: AkhbarOptions) -> list[Enricher]:
     return enrichers
 
 
+def check_models(opts: AkhbarOptions) -> list[Enricher]:
+    """Validate every model the options choose (NER, events, near-dup scorer) before any feed is read.
+
+    Returns the enrichers; raises ``ModelError`` with a one-line message.
+    """
+    if opts.near_dup_policy != "off":
+        opts.near_dup_options()  # loads the pair scorer: a bad --near_dup_model fails here
+    return build_enrichers(opts)
+
+
 def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOptions,
                    enrichers: Sequence[Enricher] | None = None) -> IngestOutputs:
     """The ingest graph on ``pipeline``; ``enrichers`` default to the options' models."""
     streaming = bool(opts.view_as(StandardOptions).streaming)
     polled = poll_requests(pipeline, feeds, opts, streaming) | "PollFeeds" >> PollFeeds(opts.poll_config())
-    fetched = polled.items | "FetchArticles" >> FetchArticles(opts.fetch_config())
-    articles = fetched.articles | "DedupExact" >> DedupExact(streaming=streaming, ttl_s=opts.dedup_ttl)
+    fetched = polled.main | "FetchArticles" >> FetchArticles(opts.fetch_config())
+    exact = fetched.main | "DedupExact" >> DedupExact(streaming=streaming, ttl_s=opts.dedup_ttl)
+    dead_letters = [polled.dead_letter, fetched.dead_letter, exact.dead_letter]
+    articles = exact.main
     on_flink_streaming = streaming and flink.is_flink(opts)
     if on_flink_streaming:  # see flink.stamp_processing_time
         articles = flink.stamp_processing_time(articles, "StampAfterDedup")
     if opts.near_dup_policy != "off":
-        articles = articles | "DedupNear" >> DedupNear(opts.near_dup_options(), streaming=streaming)
-    dead_letters = [polled.dead_letter, fetched.dead_letter]
+        near = articles | "DedupNear" >> DedupNear(opts.near_dup_options(), streaming=streaming)
+        articles = near.main
+        dead_letters.append(near.dead_letter)
     enrichers = build_enrichers(opts) if enrichers is None else list(enrichers)
     if enrichers:
         enriched = articles | "Enrich" >> Enrich(enrichers, streaming=streaming, window_s=opts.write_interval)
-        articles = enriched["articles"]
-        dead_letters.append(enriched[ENRICH_DEAD_LETTER])
+        articles = enriched.main
+        dead_letters.append(enriched.dead_letter)
     write = dict(streaming=streaming, window_s=opts.write_interval, max_rows=opts.max_rows_per_file)
     if on_flink_streaming:
         articles = flink.stamp_processing_time(articles, "StampBeforeWrite")
@@ -161,6 +174,18 @@ def run(opts: AkhbarOptions, feeds: Sequence[str], enrichers: Sequence[Enricher]
     return result, time.monotonic() - started
 
 
+def submit(opts: AkhbarOptions, feeds: Sequence[str], enrichers: Sequence[Enricher] | None = None):
+    """Build the ingest pipeline and hand it to the runner; return its PipelineResult without waiting.
+
+    For launchers that must return once the job is submitted (Dataflow's flex-template
+    launcher, ``akhbar submit``); ``run`` waits for the job instead.
+    """
+    LOG.info("submitting: %d feeds into %s", len(feeds), opts.output)
+    pipeline = beam.Pipeline(options=opts)
+    build_pipeline(pipeline, feeds, opts, enrichers)
+    return pipeline.run()
+
+
 def run_with_args(argv: Sequence[str]):
     """Parse ``argv`` (akhbar's and Beam's flags), validate the models, read the feed list and run.
 
@@ -171,5 +196,5 @@ def run_with_args(argv: Sequence[str]):
     from akhbar.pipelines.options import parse_options
 
     opts = parse_options(argv)
-    enrichers = build_enrichers(opts)
+    enrichers = check_models(opts)
     return run(opts, read_feed_list(opts.feeds), enrichers)

@@ -6,7 +6,9 @@
   (``.cache/gobin/prism``), ``prism`` on PATH, else Beam's own download of the
   release binary (cached under ``~/.apache_beam``). When that download fails
   (no internet), the error says how to build it with ``go install``;
-* ``--runner=...`` given: used as is (Flink gets its defaults, see ``flink.py``).
+* ``--runner=...`` given: used as is (Flink gets its defaults, see ``flink.py``). A
+  streaming Flink run with a fixed ``--job_name`` is refused while a job of that name is
+  active on the cluster, so a retried submitter cannot start a second copy.
 """
 from __future__ import annotations
 
@@ -61,6 +63,10 @@ def choose_runner(options: PipelineOptions, argv: Sequence[str]) -> None:
     if has_flag(argv, "--runner"):
         if flink.is_flink(options):
             flink.apply_defaults(options, argv)
+            try:
+                flink.refuse_duplicate_job(options)
+            except flink.DuplicateJobError as exc:
+                raise RunnerError(str(exc)) from None
         return
     if not standard.streaming:
         standard.runner = "DirectRunner"

@@ -24,6 +24,7 @@ from apache_beam.utils.timestamp import Duration
 from akhbar.lib.identity import DEDUP_KEYS, keep_order
 from akhbar.schemas.records import Article
 from akhbar.transforms import counters
+from akhbar.transforms.outputs import StageOutput, no_dead_letters
 
 DEFAULT_TTL_S = 7 * 24 * 3600
 
@@ -73,14 +74,18 @@ class FirstSeenFn(beam.DoFn):
 
 
 class DedupExact(beam.PTransform):
-    """Articles -> articles with exact duplicates removed (counted per key)."""
+    """Articles -> a ``StageOutput``: ``main`` articles with exact duplicates removed (counted per key).
+
+    A duplicate is counted, not dead-lettered, so ``dead_letter`` is empty.
+    """
 
     def __init__(self, streaming: bool = False, ttl_s: int = DEFAULT_TTL_S):
         super().__init__()
         self._streaming = streaming
         self._ttl_s = ttl_s
 
-    def expand(self, articles):
+    def expand(self, articles) -> StageOutput:
+        dead_letters = no_dead_letters(articles)
         for name, key_fn in DEDUP_KEYS:
             keyed = articles | f"KeyBy{name.title()}" >> beam.Map(lambda a, f=key_fn: (f(a), a)).with_output_types(
                 tuple[str, Any]
@@ -93,4 +98,4 @@ class DedupExact(beam.PTransform):
                     | f"GroupBy{name.title()}" >> beam.GroupByKey()
                     | f"KeepEarliestBy{name.title()}" >> beam.ParDo(KeepEarliestFn(name))
                 )
-        return articles
+        return StageOutput(main=articles, dead_letter=dead_letters)

@@ -24,9 +24,9 @@ from apache_beam.utils.shared import Shared
 from akhbar.lib.enrichment import Enricher
 from akhbar.schemas.records import Article, DeadLetter
 from akhbar.transforms import counters
+from akhbar.transforms.outputs import DEAD_LETTER, StageOutput
 
 LOG = logging.getLogger(__name__)
-DEAD_LETTER = "dead_letter"
 _ARTICLE = "__article__"
 
 
@@ -108,7 +108,7 @@ class MergeEnrichmentsFn(beam.DoFn):
 
 
 class Enrich(beam.PTransform):
-    """Articles -> a dict with the enriched ``articles`` and the branches' ``dead_letter``."""
+    """Articles -> a ``StageOutput``: ``main`` enriched articles and the branches' ``dead_letter``."""
 
     def __init__(self, enrichers: Sequence[Enricher], streaming: bool = False, window_s: int = 30):
         super().__init__()
@@ -118,7 +118,7 @@ class Enrich(beam.PTransform):
         self._streaming = streaming
         self._window_s = window_s
 
-    def expand(self, articles):
+    def expand(self, articles) -> StageOutput:
         if self._streaming:
             # The join groups by key: an unbounded input needs windows for that.
             articles = articles | "WindowForJoin" >> beam.WindowInto(beam_window.FixedWindows(self._window_s))
@@ -142,4 +142,4 @@ class Enrich(beam.PTransform):
             | "GroupByArticle" >> beam.GroupByKey()
             | "MergeBranches" >> beam.ParDo(MergeEnrichmentsFn())
         )
-        return {"articles": joined, DEAD_LETTER: dead_letters | "EnrichDeadLetters" >> beam.Flatten()}
+        return StageOutput(main=joined, dead_letter=dead_letters | "EnrichDeadLetters" >> beam.Flatten())

@@ -23,9 +23,9 @@ from akhbar.lib.feeds import FeedError, FeedState, PollConfig, backoff_delay, en
 from akhbar.lib.web.http import FetchError, HttpClient
 from akhbar.schemas.records import DeadLetter, FeedItem, utc_now
 from akhbar.transforms import counters
+from akhbar.transforms.outputs import DEAD_LETTER, StageOutput, from_tagged
 
 LOG = logging.getLogger(__name__)
-DEAD_LETTER = "dead_letter"
 STAGE = "poll_feed"
 
 
@@ -112,16 +112,17 @@ class PollFeeds(beam.PTransform):
     """Feed URLs (or ticks of feed URLs) -> FeedItems, with a dead-letter output.
 
     Input: a PCollection of feed URLs; each element is one poll request.
-    Output: a DoOutputsTuple with the main FeedItems and ``dead_letter``.
+    Output: a ``StageOutput``: ``main`` FeedItems and the feeds' ``dead_letter``.
     """
 
     def __init__(self, config: PollConfig):
         super().__init__()
         self._config = config
 
-    def expand(self, feed_urls):
-        return (
+    def expand(self, feed_urls) -> StageOutput:
+        polled = (
             feed_urls
             | "KeyByFeed" >> beam.Map(lambda url: (url, None)).with_output_types(tuple[str, Any])
             | "Poll" >> beam.ParDo(PollFeedFn(self._config)).with_outputs(DEAD_LETTER, main="items")
         )
+        return from_tagged(polled, "items")

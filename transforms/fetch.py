@@ -18,9 +18,9 @@ from akhbar.lib.extract import ExtractedPage
 from akhbar.lib.web.http import FetchError, HttpClient
 from akhbar.schemas.records import DeadLetter, FeedItem, utc_now
 from akhbar.transforms import counters
+from akhbar.transforms.outputs import DEAD_LETTER, StageOutput, from_tagged
 
 LOG = logging.getLogger(__name__)
-DEAD_LETTER = "dead_letter"
 STAGE = "fetch_article"
 
 
@@ -82,7 +82,7 @@ class FetchArticleFn(beam.DoFn):
 
 
 class FetchArticles(beam.PTransform):
-    """FeedItems -> Articles (main output ``articles``) and ``dead_letter``.
+    """FeedItems -> a ``StageOutput``: ``main`` Articles and the items' ``dead_letter``.
 
     A Reshuffle first spreads the page fetches over workers: one feed's items
     arrive together and would otherwise be fetched by one worker.
@@ -92,9 +92,10 @@ class FetchArticles(beam.PTransform):
         super().__init__()
         self._config = config
 
-    def expand(self, items):
-        return (
+    def expand(self, items) -> StageOutput:
+        fetched = (
             items
             | "SpreadFetches" >> beam.Reshuffle()
             | "FetchAndExtract" >> beam.ParDo(FetchArticleFn(self._config)).with_outputs(DEAD_LETTER, main="articles")
         )
+        return from_tagged(fetched, "articles")

@@ -33,6 +33,7 @@ from akhbar.lib.neardup import (
     route_keys,
 )
 from akhbar.transforms import counters
+from akhbar.transforms.outputs import StageOutput, no_dead_letters
 
 POLICIES = ("keep", "drop")
 DUPLICATES_COUNTER = "near"  # counted as counters.DUPLICATES_PREFIX + "near" when the policy drops
@@ -193,7 +194,9 @@ def best_of_shards(element: tuple[str, Iterable[tuple]]) -> tuple:
 
 
 class DedupNear(beam.PTransform):
-    """Articles -> articles with ``story_id``, ``duplicate_of`` and ``near_dup_score``.
+    """Articles -> a ``StageOutput``: ``main`` articles with ``story_id``, ``duplicate_of`` and ``near_dup_score``.
+
+    A near-duplicate is linked (or, under ``drop``, counted), never dead-lettered: ``dead_letter`` is empty.
 
     Batch clusters all articles of the run together. Streaming routes each
     article to a few index shards (``route_keys``), matches it there against
@@ -207,7 +210,8 @@ class DedupNear(beam.PTransform):
         self._streaming = streaming
         self._config = replace(config, max_gap_s=float(opts.ttl_s))
 
-    def expand(self, articles):
+    def expand(self, articles) -> StageOutput:
+        dead_letters = no_dead_letters(articles)
         with_fp = articles | "Fingerprint" >> beam.ParDo(FingerprintFn(self._config))
         if not self._streaming:
             matches = (
@@ -216,11 +220,12 @@ class DedupNear(beam.PTransform):
                 | "AllFingerprints" >> beam.combiners.ToList()
                 | "ClusterStories" >> beam.ParDo(ClusterAllFn(self._config, self._opts.model_path))
             )
-            return articles | "ApplyPolicy" >> beam.ParDo(
+            annotated = articles | "ApplyPolicy" >> beam.ParDo(
                 ApplyPolicyFn(self._opts.policy), matches=beam.pvalue.AsSingleton(matches)
             )
+            return StageOutput(main=annotated, dead_letter=dead_letters)
         shards, routes = self._opts.shards, self._opts.routes
-        return (
+        annotated = (
             with_fp
             | "RouteToShards" >> beam.FlatMap(
                 lambda pair: [(key, pair) for key in route_keys(pair[1], shards, routes)]
@@ -231,3 +236,4 @@ class DedupNear(beam.PTransform):
             | "BestOfShards" >> beam.Map(best_of_shards)
             | "ApplyPolicy" >> beam.ParDo(ApplyPolicyFn(self._opts.policy))
         )
+        return StageOutput(main=annotated, dead_letter=dead_letters)

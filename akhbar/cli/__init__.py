@@ -1,6 +1,7 @@
 """The ``akhbar`` command line: the only layer that parses argv, prints and exits.
 
     akhbar run --feeds FILE --output DIR [--once | --streaming] [options] [Beam options]
+    akhbar submit --feeds FILE --output DIR --runner RUNNER [options]   (submit and return: launchers)
     akhbar demo [--output DIR] [--streaming --duration S] [options]
     akhbar serve-sample [--port N] [--faults]
     akhbar eval ner|events|dedup [...]
@@ -20,6 +21,7 @@ from akhbar.cli import logs
 # Each command lives in its own module, imported only when used (so `akhbar --help` does not load Beam).
 COMMANDS = {
     "run": "akhbar.cli.run:run_command",
+    "submit": "akhbar.cli.run:submit_command",
     "demo": "akhbar.cli.run:demo_command",
     "eval": "akhbar.cli.evaluate:main",
     "serve-sample": "akhbar.cli.serve_sample:main",

@@ -14,6 +14,7 @@ import unicodedata
 
 __all__ = [
     "ARABIC_LETTER",
+    "ARABIC_SCRIPT",
     "PROCLITICS",
     "arabic_ratio",
     "detect_language",
@@ -53,6 +54,9 @@ ARABIC_LETTER = re.compile(
     "[\u0621-\u063a\u0641-\u064a\u066e-\u066f\u0671-\u06d3\u06d5\u06ee-\u06ef"
     "\u06fa-\u06fc\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufefc]"
 )
+# Every code point of the Arabic script's blocks (letters, marks, digits, punctuation, Arabic Supplement and
+# Extended-A, presentation forms), for character classes: "[" + ARABIC_SCRIPT + "]".
+ARABIC_SCRIPT = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
 _ANY_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 # Proclitic strings (conjunction, preposition, article and their combinations), in normalized
@@ -72,7 +76,10 @@ def normalize_arabic(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = INVISIBLE.sub("", text)
     text = TASHKEEL.sub("", text).replace(TATWEEL, "")
-    return text.translate(_LETTER_MAP)
+    text = text.translate(_LETTER_MAP)
+    # A removed tatweel or invisible mark may have stood between a letter and a combining accent
+    # ("e\u0640\u0301"): compose once more, so that normalising twice changes nothing.
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
 
 
 def proclitic_stems(word: str, min_stem: int = 2) -> list[str]:

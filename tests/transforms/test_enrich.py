@@ -11,7 +11,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from akhbar.lib.enrichment import Enricher
 from akhbar.schemas.records import Article
 from akhbar.transforms import counters
-from akhbar.transforms.enrich import DEAD_LETTER, Enrich
+from akhbar.transforms.enrich import Enrich
 from tests.factories import article
 
 
@@ -65,13 +65,13 @@ def test_branches_join_and_a_failing_branch_still_writes_the_article():
     articles = _articles(10, bad={3})
     with TestPipeline() as p:
         out = p | beam.Create(articles) | Enrich([WordCountStory(), FragileTopic()])
-        summary = out["articles"] | beam.Map(lambda a: (a.title, a.story_id, a.primary_event))
+        summary = out.main | beam.Map(lambda a: (a.title, a.story_id, a.primary_event))
         expected = [
             (a.title, f"words-{len(a.text.split())}", None if a.title == "boom" else "OTHER") for a in articles
         ]
         assert_that(summary, equal_to(expected))
         assert_that(
-            out[DEAD_LETTER] | beam.Map(lambda d: (d.stage, d.error_kind, "model exploded" in d.error)),
+            out.dead_letter | beam.Map(lambda d: (d.stage, d.error_kind, "model exploded" in d.error)),
             equal_to([("enrich_topic", "model_error", True)]),
             label="DeadLetters",
         )
@@ -85,8 +85,8 @@ def test_an_enricher_may_only_set_its_own_columns():
     articles = _articles(3, bad=set())
     with TestPipeline() as p:
         out = p | beam.Create(articles) | Enrich([Overreaching()])
-        assert_that(out["articles"] | beam.Map(lambda a: a.title), equal_to([a.title for a in articles]))
-        assert_that(out[DEAD_LETTER] | beam.Map(lambda d: "does not own" in d.error), equal_to([True] * 3), label="DL")
+        assert_that(out.main | beam.Map(lambda a: a.title), equal_to([a.title for a in articles]))
+        assert_that(out.dead_letter | beam.Map(lambda d: "does not own" in d.error), equal_to([True] * 3), label="DL")
 
 
 def test_enrich_needs_an_enricher():

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import charset_normalizer
 
-from akhbar.core.text import ARABIC_LETTER
+from akhbar.core.text import ARABIC_LETTER, ARABIC_SCRIPT
 
 __all__ = [
     "decode_bytes",
@@ -102,7 +102,7 @@ _SUSPECT = re.compile(
 )
 # What a correctly decoded Arabic token may contain besides Arabic script.
 _ARABIC_OK = re.compile(
-    "[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
+    "[" + ARABIC_SCRIPT +
     "\u200b-\u200f\u00a0\u00ab\u00bb\u2013\u2014\u2018\u2019\u201c\u201d\u2026"
     r"0-9!-/:-@\[-`{-~]+"
 )
