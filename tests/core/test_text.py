@@ -299,7 +299,7 @@ def test_the_text_rules_are_written_only_in_akhbar_core_text():
 
 @pytest.mark.parametrize("module", [
     "akhbar/lib/extract.py", "akhbar/lib/articles.py", "akhbar/lib/ner/features.py", "akhbar/lib/ner/entities.py",
-    "akhbar/lib/neardup/fingerprint.py", "akhbar/lib/events/features.py",
+    "akhbar/lib/neardup/sketch.py", "akhbar/lib/events/features.py",
 ])
 def test_extraction_dedup_ner_and_neardup_fold_text_through_core_text(module):
     tree = ast.parse(Path(REPO_ROOT, module).read_text(encoding="utf-8"))
