@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, unquote, urlsplit
 
 import pytest
+import trustme
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -330,7 +331,6 @@ def test_the_next_approved_address_is_tried_when_one_does_not_answer(public, net
 
 @pytest.fixture(scope="module")
 def tls_ca():
-    trustme = pytest.importorskip("trustme")
     return trustme.CA()
 
 
