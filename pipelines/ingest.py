@@ -42,10 +42,10 @@ from akhbar.pipelines import flink
 from akhbar.pipelines.options import AkhbarOptions
 from akhbar.schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
 from akhbar.transforms.dedup import DedupExact
-from akhbar.transforms.enrich import DEAD_LETTER as ENRICH_DEAD_LETTER
 from akhbar.transforms.enrich import Enrich
 from akhbar.transforms.feeds import PollFeeds
 from akhbar.transforms.fetch import FetchArticles
+from akhbar.transforms.isolation import DEAD_LETTER, flatten_dead_letters
 from akhbar.transforms.neardup import DedupNear
 from akhbar.transforms.parquet import WriteParquet
 
@@ -98,28 +98,31 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
     streaming = bool(opts.view_as(StandardOptions).streaming)
     polled = poll_requests(pipeline, feeds, opts, streaming) | "PollFeeds" >> PollFeeds(opts.poll_config())
     fetched = polled.items | "FetchArticles" >> FetchArticles(opts.fetch_config())
-    articles = fetched.articles | "DedupExact" >> DedupExact(streaming=streaming, ttl_s=opts.dedup_ttl)
+    exact = fetched.articles | "DedupExact" >> DedupExact(streaming=streaming, ttl_s=opts.dedup_ttl)
+    articles = exact["articles"]
+    dead_letters = [polled.dead_letter, fetched.dead_letter, exact[DEAD_LETTER]]
     on_flink_streaming = streaming and flink.is_flink(opts)
     if on_flink_streaming:  # see flink.stamp_processing_time
         articles = flink.stamp_processing_time(articles, "StampAfterDedup")
     if opts.near_dup_policy != "off":
-        articles = articles | "DedupNear" >> DedupNear(opts.near_dup_options(), streaming=streaming)
-    dead_letters = [polled.dead_letter, fetched.dead_letter]
+        near = articles | "DedupNear" >> DedupNear(opts.near_dup_options(), streaming=streaming)
+        articles = near["articles"]
+        dead_letters.append(near[DEAD_LETTER])
     enrichers = build_enrichers(opts) if enrichers is None else list(enrichers)
     if enrichers:
         enriched = articles | "Enrich" >> Enrich(enrichers, streaming=streaming, window_s=opts.write_interval)
         articles = enriched["articles"]
-        dead_letters.append(enriched[ENRICH_DEAD_LETTER])
+        dead_letters.append(enriched[DEAD_LETTER])
     write = dict(streaming=streaming, window_s=opts.write_interval, max_rows=opts.max_rows_per_file)
     if on_flink_streaming:
         articles = flink.stamp_processing_time(articles, "StampBeforeWrite")
-    article_files = articles | "WriteArticles" >> WriteParquet(opts.output, ARTICLES_TABLE, **write)
+    written = articles | "WriteArticles" >> WriteParquet(opts.output, ARTICLES_TABLE, **write)
+    dead_letters.append(written[DEAD_LETTER])  # article rows Arrow refused
     dead_letter_files = (
-        dead_letters
-        | "AllDeadLetters" >> beam.Flatten()
+        flatten_dead_letters(dead_letters, "AllDeadLetters")
         | "WriteDeadLetters" >> WriteParquet(opts.output, DEAD_LETTERS_TABLE, **write)
-    )
-    return IngestOutputs(article_files=article_files, dead_letter_files=dead_letter_files)
+    )["files"]
+    return IngestOutputs(article_files=written["files"], dead_letter_files=dead_letter_files)
 
 
 CANCEL_TIMEOUT_S = 10.0

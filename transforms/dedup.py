@@ -12,7 +12,7 @@ hash of the normalized text (the same wire story republished verbatim).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import apache_beam as beam
@@ -24,8 +24,10 @@ from apache_beam.utils.timestamp import Duration
 from akhbar.lib.identity import DEDUP_KEYS, keep_order
 from akhbar.schemas.records import Article
 from akhbar.transforms import counters
+from akhbar.transforms.isolation import DEAD_LETTER, per_item
 
 DEFAULT_TTL_S = 7 * 24 * 3600
+STAGE = "dedup_exact"
 
 
 class KeepEarliestFn(beam.DoFn):
@@ -72,8 +74,19 @@ class FirstSeenFn(beam.DoFn):
         seen.clear()
 
 
+class KeyByFn(beam.DoFn):
+    """Article -> (key, article); an article whose key cannot be computed is its own dead letter."""
+
+    def __init__(self, key_fn: Callable[[Article], str]):
+        self._key_fn = key_fn
+
+    @per_item(STAGE)
+    def process(self, article: Article) -> Iterator[tuple[str, Article]]:
+        yield self._key_fn(article), article
+
+
 class DedupExact(beam.PTransform):
-    """Articles -> articles with exact duplicates removed (counted per key)."""
+    """Articles -> a dict: ``articles`` with exact duplicates removed (counted per key), and ``dead_letter``."""
 
     def __init__(self, streaming: bool = False, ttl_s: int = DEFAULT_TTL_S):
         super().__init__()
@@ -81,10 +94,13 @@ class DedupExact(beam.PTransform):
         self._ttl_s = ttl_s
 
     def expand(self, articles):
+        dead_letters = []
         for name, key_fn in DEDUP_KEYS:
-            keyed = articles | f"KeyBy{name.title()}" >> beam.Map(lambda a, f=key_fn: (f(a), a)).with_output_types(
+            outputs = articles | f"KeyBy{name.title()}" >> beam.ParDo(KeyByFn(key_fn)).with_output_types(
                 tuple[str, Any]
-            )
+            ).with_outputs(DEAD_LETTER, main="keyed")
+            dead_letters.append(outputs[DEAD_LETTER])
+            keyed = outputs.keyed
             if self._streaming:
                 articles = keyed | f"FirstSeenBy{name.title()}" >> beam.ParDo(FirstSeenFn(name, self._ttl_s))
             else:
@@ -93,4 +109,4 @@ class DedupExact(beam.PTransform):
                     | f"GroupBy{name.title()}" >> beam.GroupByKey()
                     | f"KeepEarliestBy{name.title()}" >> beam.ParDo(KeepEarliestFn(name))
                 )
-        return articles
+        return {"articles": articles, DEAD_LETTER: dead_letters | "KeyFailures" >> beam.Flatten()}

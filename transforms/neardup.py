@@ -33,7 +33,9 @@ from akhbar.lib.neardup import (
     route_keys,
 )
 from akhbar.transforms import counters
+from akhbar.transforms.isolation import DEAD_LETTER, flatten_dead_letters, per_item
 
+STAGE = "dedup_near"
 POLICIES = ("keep", "drop")
 DUPLICATES_COUNTER = "near"  # counted as counters.DUPLICATES_PREFIX + "near" when the policy drops
 
@@ -66,6 +68,7 @@ class FingerprintFn(beam.DoFn):
     def setup(self) -> None:
         self._hasher = MinHasher(self._config.num_perm, self._config.seed)
 
+    @per_item(STAGE)
     def process(self, article) -> Iterator[tuple]:
         yield article, article_fingerprint(article, self._config, self._hasher)
 
@@ -96,6 +99,7 @@ class ApplyPolicyFn(beam.DoFn):
         self._dropped = counters.counter(counters.DUPLICATES_PREFIX + DUPLICATES_COUNTER)
         self._linked = counters.counter("near_duplicates_linked")
 
+    @per_item(STAGE)
     def process(self, element: tuple, matches: dict | None = None) -> Iterator:
         article, match = element if matches is None else (element, matches.get(element.article_id))
         annotated = annotate(article, match)
@@ -193,7 +197,7 @@ def best_of_shards(element: tuple[str, Iterable[tuple]]) -> tuple:
 
 
 class DedupNear(beam.PTransform):
-    """Articles -> articles with ``story_id``, ``duplicate_of`` and ``near_dup_score``.
+    """Articles -> a dict: ``articles`` with ``story_id``, ``duplicate_of`` and ``near_dup_score``, and ``dead_letter``.
 
     Batch clusters all articles of the run together. Streaming routes each
     article to a few index shards (``route_keys``), matches it there against
@@ -208,7 +212,10 @@ class DedupNear(beam.PTransform):
         self._config = replace(config, max_gap_s=float(opts.ttl_s))
 
     def expand(self, articles):
-        with_fp = articles | "Fingerprint" >> beam.ParDo(FingerprintFn(self._config))
+        fingerprinted = articles | "Fingerprint" >> beam.ParDo(FingerprintFn(self._config)).with_outputs(
+            DEAD_LETTER, main="pairs"
+        )
+        with_fp = fingerprinted.pairs
         if not self._streaming:
             matches = (
                 with_fp
@@ -216,18 +223,25 @@ class DedupNear(beam.PTransform):
                 | "AllFingerprints" >> beam.combiners.ToList()
                 | "ClusterStories" >> beam.ParDo(ClusterAllFn(self._config, self._opts.model_path))
             )
-            return articles | "ApplyPolicy" >> beam.ParDo(
-                ApplyPolicyFn(self._opts.policy), matches=beam.pvalue.AsSingleton(matches)
+            annotated = (
+                with_fp
+                | "ArticlesOnly" >> beam.Map(lambda pair: pair[0])
+                | "ApplyPolicy" >> beam.ParDo(
+                    ApplyPolicyFn(self._opts.policy), matches=beam.pvalue.AsSingleton(matches)
+                ).with_outputs(DEAD_LETTER, main="articles")
             )
-        shards, routes = self._opts.shards, self._opts.routes
-        return (
-            with_fp
-            | "RouteToShards" >> beam.FlatMap(
-                lambda pair: [(key, pair) for key in route_keys(pair[1], shards, routes)]
-            ).with_output_types(tuple[str, Any])
-            | "MatchInShard" >> beam.ParDo(ShardIndexFn(self._config, self._opts))
-            | "WindowForJoin" >> beam.WindowInto(beam_window.FixedWindows(self._opts.window_s))
-            | "GroupByArticle" >> beam.GroupByKey()
-            | "BestOfShards" >> beam.Map(best_of_shards)
-            | "ApplyPolicy" >> beam.ParDo(ApplyPolicyFn(self._opts.policy))
-        )
+        else:
+            shards, routes = self._opts.shards, self._opts.routes
+            annotated = (
+                with_fp
+                | "RouteToShards" >> beam.FlatMap(
+                    lambda pair: [(key, pair) for key in route_keys(pair[1], shards, routes)]
+                ).with_output_types(tuple[str, Any])
+                | "MatchInShard" >> beam.ParDo(ShardIndexFn(self._config, self._opts))
+                | "WindowForJoin" >> beam.WindowInto(beam_window.FixedWindows(self._opts.window_s))
+                | "GroupByArticle" >> beam.GroupByKey()
+                | "BestOfShards" >> beam.Map(best_of_shards)
+                | "ApplyPolicy" >> beam.ParDo(ApplyPolicyFn(self._opts.policy)).with_outputs(DEAD_LETTER, main="articles")
+            )
+        dead_letters = flatten_dead_letters([fingerprinted[DEAD_LETTER], annotated[DEAD_LETTER]], "Failures")
+        return {"articles": annotated.articles, DEAD_LETTER: dead_letters}

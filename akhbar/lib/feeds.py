@@ -32,6 +32,7 @@ _XML_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _ELEMENT_START = re.compile(r"<[A-Za-z_:]")
+_CHARREF = re.compile(rb"&#([xX][0-9A-Fa-f]+|[0-9]+);")
 _TEXT_ENTITY = re.compile(r"<!ENTITY\s+(?:%\s*)?([^\s>]*)")
 
 
@@ -184,13 +185,31 @@ def _textual_entity(text: str) -> str | None:
     return None if match is None else (match.group(1) or "?")
 
 
+def _valid_charref(match: re.Match) -> bytes:
+    digits = match.group(1)
+    try:
+        code = int(digits[1:], 16) if digits[:1] in (b"x", b"X") else int(digits)
+    except ValueError:
+        return b"&#xFFFD;"
+    return match.group(0) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else b"&#xFFFD;"
+
+
+def _replace_invalid_charrefs(body: bytes) -> bytes:
+    """``&#xD800;``, ``&#x110000;`` and the like become U+FFFD: feedparser raises on them."""
+    return _CHARREF.sub(_valid_charref, body) if b"&#" in body else body
+
+
 def parse_feed(body: bytes, feed_url: str, content_type: str | None, read_at: datetime) -> ParsedFeed:
     """Parse feed bytes into FeedItems; raise FeedError when nothing usable is there."""
     entity = declared_entity(body)
     if entity is not None:
         raise FeedError("xml_entities", f"feed {feed_url!r} declares the XML entity {entity!r}; refused")
     headers = {"content-type": content_type} if content_type else {}
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
+    try:
+        parsed = feedparser.parse(_replace_invalid_charrefs(body), response_headers=headers, sanitize_html=True,
+                                  resolve_relative_uris=True)
+    except Exception as exc:  # feedparser's own bugs on hostile input must not escape as anything else
+        raise FeedError("feed_parse", f"feedparser failed on {feed_url!r}: {type(exc).__name__}: {exc}") from None
     bozo = None
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
@@ -232,7 +251,7 @@ def entry_key(item: FeedItem) -> str:
         return "g:" + item.guid
     if item.link:
         return "l:" + item.link
-    digest = hashlib.sha1(f"{item.title}\x1f{item.summary}".encode()).hexdigest()
+    digest = hashlib.sha1(f"{item.title}\x1f{item.summary}".encode("utf-8", "surrogatepass")).hexdigest()
     return "h:" + digest
 
 

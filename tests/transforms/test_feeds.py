@@ -151,3 +151,11 @@ def test_declared_entities_are_refused_in_any_position_and_encoding(body):
         parse_feed(body, "https://news.example/rss", None, NOW)
     assert info.value.kind == "xml_entities"
     assert declared_entity(body) is not None
+
+
+@pytest.mark.parametrize("ref", ["&#xD800;", "&#55296;", "&#x110000;", "&#99999999999;"])
+def test_invalid_character_references_become_replacement_characters(ref):
+    """feedparser raised on these (UnicodeEncodeError, ValueError, OverflowError) and failed the whole run."""
+    body = _rss(description=f"نص {ref} آخر").replace("<title>خبر</title>".encode(), f"<title>خبر{ref}</title>".encode())
+    (item,) = parse_feed(body, "https://news.example/rss", None, NOW).items
+    assert item.title == "خبر\ufffd" and item.summary == "نص \ufffd آخر"

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -6,6 +7,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
 
 from akhbar.schemas.article import (
     ARTICLE_SCHEMA,
@@ -16,7 +18,8 @@ from akhbar.schemas.article import (
     table_glob,
 )
 from akhbar.schemas.records import DeadLetter
-from akhbar.transforms.parquet import WriteParquet, write_parquet_file
+from akhbar.transforms import counters
+from akhbar.transforms.parquet import WriteParquet, arrow_rows, write_parquet_file
 from tests.factories import T0, article
 
 
@@ -107,3 +110,26 @@ def test_an_item_dated_year_one_keeps_the_date_column_a_date_for_duckdb_and_pola
     polars = pytest.importorskip("polars")
     frame = polars.scan_parquet(str(tmp_path / "articles" / "**" / "*.parquet"), hive_partitioning=True).collect()
     assert frame.height == 2 and frame.schema["date"] == polars.Date
+
+
+def test_a_row_arrow_cannot_store_is_a_dead_letter_and_the_rest_are_written(tmp_path: Path):
+    good = _articles(3)
+    broken = replace(article(text="خبر معطوب", link="https://news.example/a/broken", guid="g-b"),
+                     entities=[{"text": "س", "type": "PER", "start": 2**40, "end": 1, "score": 0.5}])
+    with TestPipeline() as p:
+        out = p | beam.Create([*good, broken]) | WriteParquet(str(tmp_path), "articles")
+        assert_that(out["dead_letter"] | beam.Map(lambda d: (d.stage, d.error_kind, d.url)),
+                    equal_to([("write_articles", "unstorable_row", broken.url)]))
+    totals = counters.query_counters(p.result)
+    assert totals["rows_written_articles"] == 3 and totals[counters.ITEMS_DEAD_LETTERED] == 1
+    con = duckdb.connect()
+    rows = con.execute(f"SELECT url FROM read_parquet('{table_glob(str(tmp_path), 'articles')}')").fetchall()
+    assert sorted(r[0] for r in rows) == sorted(a.url for a in good)
+
+
+def test_lone_surrogates_are_stored_as_replacement_characters():
+    row = article().to_row() | {"title": "عنوان \udfff", "text": "خبر \ud800 بحرف مكسور"}
+    table, rejected = arrow_rows([article(text="خبر سليم").to_row(), row], ARTICLE_SCHEMA)
+    assert rejected == [] and table.num_rows == 2
+    assert table.column("title").to_pylist()[1] == "عنوان \ufffd"
+    assert table.column("text").to_pylist()[1] == "خبر \ufffd بحرف مكسور"
