@@ -40,6 +40,7 @@ from akhbar.lib.models import choose_event_model, choose_ner_model
 from akhbar.lib.ner.enricher import NerEnricher
 from akhbar.pipelines import flink
 from akhbar.pipelines.options import AkhbarOptions
+from akhbar.pipelines.output import check_output_writable
 from akhbar.schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
 from akhbar.transforms.dedup import DedupExact
 from akhbar.transforms.enrich import Enrich
@@ -144,6 +145,7 @@ def _cancel_within(result, timeout_s: float) -> None:
 
 def run(opts: AkhbarOptions, feeds: Sequence[str], enrichers: Sequence[Enricher] | None = None):
     """Build and run the ingest pipeline; return (PipelineResult, seconds taken)."""
+    check_output_writable(opts.output)  # before any feed is fetched
     LOG.info("polling %d feeds into %s", len(feeds), opts.output)
     started = time.monotonic()
     pipeline = beam.Pipeline(options=opts)
@@ -168,7 +170,8 @@ def run_with_args(argv: Sequence[str]):
     """Parse ``argv`` (akhbar's and Beam's flags), validate the models, read the feed list and run.
 
     The programmatic form of ``akhbar run``: returns (PipelineResult, seconds). Raises
-    ``UsageError``, ``FeedListError`` or ``ModelError`` before anything runs.
+    ``UsageError`` (unknown option, bad value, unwritable output), ``FeedListError`` or
+    ``ModelError`` before anything is fetched.
     """
     from akhbar.pipelines.feedlist import read_feed_list
     from akhbar.pipelines.options import parse_options
