@@ -86,8 +86,7 @@ def guarded(stage: str, element: Any, produce: Callable[[], Iterable], dead_coun
     except Exception as exc:
         dead_counter.inc()
         letter = dead_letter(stage, exc, element)
-        LOG.warning("%s: %s failed on %s: %s", stage, letter.error_kind, letter.url or letter.input[:200],
-                    letter.error)
+        LOG.warning("%s: %s on %.200s: %.500s", stage, letter.error_kind, letter.url or letter.input, letter.error)
         yield beam.pvalue.TaggedOutput(DEAD_LETTER, letter)
         return
     yield from outputs
