@@ -67,6 +67,9 @@ def canonical_url(url: str) -> str:
 
 def _canonical(url: str) -> str:
     parts = urlsplit(url.strip())
+    if any(c == "\\" or c.isspace() or ord(c) < 0x20 for c in parts.netloc):
+        # Parsers disagree on where such a host ends (http://a\\@b/): it cannot name one article.
+        raise ValueError(f"ambiguous host part {parts.netloc[:100]!r}")
     port = parts.port
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")

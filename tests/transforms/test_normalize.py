@@ -65,7 +65,7 @@ def test_language_detection():
 @pytest.mark.parametrize(
     "url",
     ["http://news.example:99999/a", "http://[::1/x", "http://news.example:port/a", "http://news.example/\ud800",
-     "http://news.example/a?q=\udfff"],
+     "http://news.example/a?q=\udfff", "http://127.0.0.1:8080\\@1.1.1.1/x", "http://news .example/a"],
 )
 def test_a_url_without_canonical_form_raises_invalid_url(url):
     """Once a ValueError deep in urllib.parse that failed the whole batch; now one clear error the item carries."""
