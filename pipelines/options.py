@@ -42,6 +42,7 @@ def _number(kind: type, minimum: float, inclusive: bool = True):
         return value
 
     parse.__name__ = f"{kind.__name__} {relation} {minimum:g}"
+    parse.number_type = kind  # what the value is, for tools that describe the options (deploy/dataflow)
     return parse
 
 

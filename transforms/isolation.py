@@ -112,9 +112,10 @@ def per_item(stage: str, counter: str = counters.ITEMS_DEAD_LETTERED):
 def flatten_dead_letters(pcolls, label: str):
     """Dead letters from stages that window differently, as one PCollection in the global window.
 
-    Prism fails a Flatten whose inputs are windowed differently once elements flow
-    through it (docs/development.md, notes on Beam), so each input is re-windowed
-    first; element timestamps are kept, and the dead-letter writer windows them again.
+    Prism 2.77 fails a Flatten whose inputs are windowed differently once elements
+    flow through it ("typex.Window is window.GlobalWindow, not window.IntervalWindow"),
+    so each input is re-windowed first; element timestamps are kept, and the
+    dead-letter writer windows them again.
     """
     rewindowed = [
         pcoll | f"{label}GlobalWindow{i}" >> beam.WindowInto(GlobalWindows()) for i, pcoll in enumerate(pcolls)

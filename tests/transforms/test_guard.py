@@ -444,3 +444,15 @@ def test_an_accepted_url_has_one_reading(scheme: str, authority: str, rest: str)
     else:
         assert target.host.startswith("xn--"), target.host  # IDNA, as sent to DNS and in TLS
     assert target.port == (split.port or {"http": 80, "https": 443}[target.scheme])
+
+
+def test_an_ipv6_answer_is_connected_as_checked(public, net) -> None:
+    v6 = "2606:4700::1111"
+    net.answer("v6.test", [v6])
+    net.route((v6, 80), ("127.0.0.1", public.port))
+    net.route((v6, 8080), ("127.0.0.1", public.port))
+    with _client() as client:
+        assert client.get("http://v6.test/a").body == b"public page"
+        assert client.get(f"http://[{v6}]:8080/b").body == b"public page"
+    assert net.attempts == [(v6, 80), (v6, 8080)]
+    assert [host for _path, host in public.requests] == ["v6.test", f"[{v6}]:8080"]
