@@ -41,11 +41,13 @@ from akhbar.lib.models import choose_event_model, choose_ner_model
 from akhbar.lib.ner.enricher import NerEnricher
 from akhbar.pipelines import flink
 from akhbar.pipelines.options import AkhbarOptions
+from akhbar.pipelines.output import check_output_writable
 from akhbar.schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
 from akhbar.transforms.dedup import DedupExact
 from akhbar.transforms.enrich import Enrich
 from akhbar.transforms.feeds import PollFeeds
 from akhbar.transforms.fetch import FetchArticles
+from akhbar.transforms.isolation import flatten_dead_letters
 from akhbar.transforms.neardup import DedupNear
 from akhbar.transforms.parquet import WriteParquet
 
@@ -126,13 +128,13 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
     write = dict(streaming=streaming, window_s=opts.write_interval, max_rows=opts.max_rows_per_file)
     if on_flink_streaming:
         articles = flink.stamp_processing_time(articles, "StampBeforeWrite")
-    article_files = articles | "WriteArticles" >> WriteParquet(opts.output, ARTICLES_TABLE, **write)
+    written = articles | "WriteArticles" >> WriteParquet(opts.output, ARTICLES_TABLE, **write)
+    dead_letters.append(written.dead_letter)  # article rows Arrow refused
     dead_letter_files = (
-        dead_letters
-        | "AllDeadLetters" >> beam.Flatten()
+        flatten_dead_letters(dead_letters, "AllDeadLetters")
         | "WriteDeadLetters" >> WriteParquet(opts.output, DEAD_LETTERS_TABLE, **write)
-    )
-    return IngestOutputs(article_files=article_files, dead_letter_files=dead_letter_files)
+    ).main
+    return IngestOutputs(article_files=written.main, dead_letter_files=dead_letter_files)
 
 
 CANCEL_TIMEOUT_S = 10.0
@@ -190,11 +192,14 @@ def run_with_args(argv: Sequence[str]):
     """Parse ``argv`` (akhbar's and Beam's flags), validate the models, read the feed list and run.
 
     The programmatic form of ``akhbar run``: returns (PipelineResult, seconds). Raises
-    ``UsageError``, ``FeedListError`` or ``ModelError`` before anything runs.
+    ``UsageError`` (unknown option, bad value, unwritable output), ``FeedListError`` or
+    ``ModelError`` before anything is fetched.
     """
     from akhbar.pipelines.feedlist import read_feed_list
     from akhbar.pipelines.options import parse_options
 
     opts = parse_options(argv)
     enrichers = check_models(opts)
-    return run(opts, read_feed_list(opts.feeds), enrichers)
+    feeds = read_feed_list(opts.feeds)
+    check_output_writable(opts.output)
+    return run(opts, feeds, enrichers)

@@ -38,6 +38,11 @@ class RunSummary:
         return sum(v for k, v in self.counters.items() if k.startswith(counters.ENRICH_FAILED_PREFIX))
 
     @property
+    def no_feed_read(self) -> bool:
+        """Feeds were polled and every poll failed: nothing of the run's input could be read."""
+        return self.counters.get(counters.FEEDS_READ, 0) == 0 and self.counters.get(counters.FEEDS_FAILED, 0) > 0
+
+    @property
     def balanced(self) -> bool:
         """Every item is written, a duplicate, or a dead letter."""
         return self.items_seen == self.articles_written + self.duplicates + self.items_dead_lettered
@@ -57,6 +62,7 @@ class RunSummary:
             f"duplicates dropped  {self.duplicates} ({dups or 'none'}; re-polled entries {c.get(counters.ITEMS_REPEATED, 0)})",
             f"dead letters        {self.dead_letters} ({c.get(counters.FEEDS_FAILED, 0)} feeds, {self.items_dead_lettered} items, "
             f"{self.enrichment_failures} enrichment failures on written articles)",
+            f"fields capped       {c.get(counters.FIELDS_TRUNCATED, 0)} (titles, summaries or texts cut to their limit)",
             f"accounted for       {'yes' if self.balanced else 'NO'}: seen = written + duplicates + item dead letters",
             f"took                {self.seconds:.1f}s",
             f"output              {self.output}",

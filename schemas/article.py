@@ -98,7 +98,9 @@ ID_COLUMN: dict[str, str] = {
 
 def partition_date(value: datetime) -> str:
     """The Hive partition value of a time: its UTC date, zero-padded ``YYYY-MM-DD``."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d")
+    day = value.astimezone(timezone.utc)
+    # Not strftime: it writes year 1 as "1-01-01", and one such folder makes readers type the column as text.
+    return f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
 
 
 def table_glob(output: str, table: str) -> str:

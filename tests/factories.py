@@ -27,4 +27,5 @@ def feed_item(**overrides) -> FeedItem:
 
 def article(text: str = "نص الخبر الكامل عن اجتماع الوزراء في العاصمة", **item_overrides) -> Article:
     item = feed_item(**item_overrides)
-    return build_article(item, item.link or item.feed_url, text, "page", None, None, T0)
+    fetched_at = max(T0, item.published or T0)  # fetched after it was published, as in a real run
+    return build_article(item, item.link or item.feed_url, text, "page", None, None, fetched_at)

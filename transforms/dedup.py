@@ -12,7 +12,7 @@ hash of the normalized text (the same wire story republished verbatim).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import apache_beam as beam
@@ -24,9 +24,11 @@ from apache_beam.utils.timestamp import Duration
 from akhbar.lib.identity import DEDUP_KEYS, keep_order
 from akhbar.schemas.records import Article
 from akhbar.transforms import counters
-from akhbar.transforms.outputs import StageOutput, no_dead_letters
+from akhbar.transforms.isolation import per_item
+from akhbar.transforms.outputs import DEAD_LETTER, StageOutput
 
 DEFAULT_TTL_S = 7 * 24 * 3600
+STAGE = "dedup_exact"
 
 
 class KeepEarliestFn(beam.DoFn):
@@ -73,10 +75,21 @@ class FirstSeenFn(beam.DoFn):
         seen.clear()
 
 
+class KeyByFn(beam.DoFn):
+    """Article -> (key, article); an article whose key cannot be computed is its own dead letter."""
+
+    def __init__(self, key_fn: Callable[[Article], str]):
+        self._key_fn = key_fn
+
+    @per_item(STAGE)
+    def process(self, article: Article) -> Iterator[tuple[str, Article]]:
+        yield self._key_fn(article), article
+
+
 class DedupExact(beam.PTransform):
     """Articles -> a ``StageOutput``: ``main`` articles with exact duplicates removed (counted per key).
 
-    A duplicate is counted, not dead-lettered, so ``dead_letter`` is empty.
+    A duplicate is counted, not dead-lettered; ``dead_letter`` holds the articles whose keys could not be computed.
     """
 
     def __init__(self, streaming: bool = False, ttl_s: int = DEFAULT_TTL_S):
@@ -85,11 +98,13 @@ class DedupExact(beam.PTransform):
         self._ttl_s = ttl_s
 
     def expand(self, articles) -> StageOutput:
-        dead_letters = no_dead_letters(articles)
+        dead_letters = []
         for name, key_fn in DEDUP_KEYS:
-            keyed = articles | f"KeyBy{name.title()}" >> beam.Map(lambda a, f=key_fn: (f(a), a)).with_output_types(
+            outputs = articles | f"KeyBy{name.title()}" >> beam.ParDo(KeyByFn(key_fn)).with_output_types(
                 tuple[str, Any]
-            )
+            ).with_outputs(DEAD_LETTER, main="keyed")
+            dead_letters.append(outputs[DEAD_LETTER])
+            keyed = outputs.keyed
             if self._streaming:
                 articles = keyed | f"FirstSeenBy{name.title()}" >> beam.ParDo(FirstSeenFn(name, self._ttl_s))
             else:
@@ -98,4 +113,4 @@ class DedupExact(beam.PTransform):
                     | f"GroupBy{name.title()}" >> beam.GroupByKey()
                     | f"KeepEarliestBy{name.title()}" >> beam.ParDo(KeepEarliestFn(name))
                 )
-        return StageOutput(main=articles, dead_letter=dead_letters)
+        return StageOutput(main=articles, dead_letter=dead_letters | "KeyFailures" >> beam.Flatten())

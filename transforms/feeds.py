@@ -19,10 +19,11 @@ import apache_beam as beam
 from apache_beam.coders import PickleCoder
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
-from akhbar.lib.feeds import FeedError, FeedState, PollConfig, backoff_delay, entry_key, parse_feed
-from akhbar.lib.web.http import FetchError, HttpClient
-from akhbar.schemas.records import DeadLetter, FeedItem, utc_now
-from akhbar.transforms import counters
+from akhbar.lib.feeds import FeedState, PollConfig, backoff_delay, entry_key, parse_feed
+from akhbar.lib.web.http import HttpClient
+from akhbar.schemas.records import FeedItem, utc_now
+from akhbar.transforms import counters, isolation
+from akhbar.transforms.isolation import per_item
 from akhbar.transforms.outputs import DEAD_LETTER, StageOutput, from_tagged
 
 LOG = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class PollFeedFn(beam.DoFn):
         self._polled = counters.counter(counters.FEEDS_POLLED)
         self._unchanged = counters.counter(counters.FEEDS_UNCHANGED)
         self._failed = counters.counter(counters.FEEDS_FAILED)
+        self._read = counters.counter(counters.FEEDS_READ)
         self._backing_off = counters.counter(counters.FEEDS_BACKING_OFF)
         self._repaired = counters.counter(counters.FEEDS_CHARSET_REPAIRED)
         self._items_seen = counters.counter(counters.ITEMS_SEEN)
@@ -52,6 +54,7 @@ class PollFeedFn(beam.DoFn):
         if self._client is not None:
             self._client.close()
 
+    @per_item(STAGE, counter=counters.FEEDS_FAILED)
     def process(self, element: tuple[str, object], state=beam.DoFn.StateParam(STATE)) -> Iterator:
         feed_url, _tick = element
         feed_state: FeedState = state.read() or FeedState()
@@ -61,29 +64,29 @@ class PollFeedFn(beam.DoFn):
             return
         try:
             items = self._poll(feed_url, feed_state, now)
-        except (FetchError, FeedError) as exc:
+            keyed = [(entry_key(item), item) for item in items]
+        except Exception as exc:  # whatever the feed sends, the feed fails alone and backs off
             feed_state.failures += 1
             delay = backoff_delay(feed_state.failures, self._config).total_seconds()
             feed_state.next_due = now.timestamp() + delay
             state.write(feed_state)
             self._failed.inc()
             LOG.warning("feed %s failed (%s); backing off %.0fs before its next poll", feed_url, exc, delay)
-            yield beam.pvalue.TaggedOutput(
-                DEAD_LETTER,
-                DeadLetter(stage=STAGE, error_kind=exc.kind, error=str(exc), input=feed_url, feed_url=feed_url),
-            )
+            yield beam.pvalue.TaggedOutput(DEAD_LETTER, isolation.dead_letter(STAGE, exc, element))
             return
         feed_state.failures = 0
         feed_state.next_due = now.timestamp() + self._config.interval_s
-        for item in items:
-            self._items_seen.inc()
-            key = entry_key(item)
-            if key in feed_state.seen:
-                self._items_repeated.inc()
-                continue
-            feed_state.remember(key, now.timestamp(), self._config.remember_entries)
-            yield item
+        fresh = []
+        for key, item in keyed:
+            if key not in feed_state.seen:
+                feed_state.remember(key, now.timestamp(), self._config.remember_entries)
+                fresh.append(item)
         state.write(feed_state)
+        # Counted last, when nothing can fail any more: the accounting sees exactly what is emitted.
+        self._read.inc()
+        self._items_seen.inc(len(keyed))
+        self._items_repeated.inc(len(keyed) - len(fresh))
+        yield from fresh
 
     def _poll(self, feed_url: str, feed_state: FeedState, now: datetime) -> list[FeedItem]:
         assert self._client is not None, "setup() was not called"

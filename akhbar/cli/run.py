@@ -15,43 +15,33 @@ from akhbar.lib import progress
 from akhbar.lib.models import ModelError
 from akhbar.pipelines import ingest
 from akhbar.pipelines.feedlist import FeedListError, read_feed_list
-from akhbar.pipelines.options import AkhbarOptions, UsageError, parse_options
+from akhbar.pipelines.options import UsageError, help_text, parse_options
+from akhbar.pipelines.output import check_output_writable
 from akhbar.pipelines.summary import RunSummary
 from akhbar.transforms import counters
 
-RUN_USAGE = "akhbar run --feeds FILE --output DIR [--once | --streaming] [options] [Beam options]"
-RUN_EPILOG = """\
-Beam's own pipeline options are accepted too (--runner, --streaming, --flink_master,
---environment_type, ...). Batch (--once, the default) runs on the DirectRunner; --streaming on
-Prism, or on the runner given with --runner. Exit status: 0 done, 1 the counters do not balance,
-2 a bad command line, feed list or model (nothing was read).
-"""
-
-
-def run_help() -> str:
-    """The help of ``akhbar run``: every akhbar flag (AkhbarOptions), then a word on Beam's."""
-    parser = argparse.ArgumentParser(prog="akhbar run", usage=RUN_USAGE, epilog=RUN_EPILOG,
-                                     description="Poll news feeds, fetch, dedup and enrich the articles, "
-                                                 "and write Parquet.",
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    AkhbarOptions._add_argparse_args(parser)
-    return parser.format_help()
+# Exit codes of `akhbar run` (docs/running.md).
+EXIT_OK = 0
+EXIT_UNBALANCED = 1  # a batch run whose counters do not add up
+EXIT_USAGE = 2  # bad command line, feed list, model or output location: nothing was fetched
+EXIT_NO_FEED_READ = 3  # the run went through, but not one feed could be read
 
 
 def run_command(argv: Sequence[str]) -> int:
     if any(arg in ("-h", "--help") for arg in argv):
-        print(run_help())
-        return 0
+        print(help_text())
+        return EXIT_OK
     try:
         opts = parse_options(argv)
         enrichers = ingest.check_models(opts)  # validates the models before any feed is read
         feeds = read_feed_list(opts.feeds)
+        check_output_writable(opts.output)  # before the progress display and any fetch
         # The counters are only readable at the end; meanwhile show the rows appearing under --output.
         with progress.watch_output(opts.output, "run"):
             result, seconds = ingest.run(opts, feeds, enrichers)
     except (UsageError, FeedListError, ModelError) as exc:
         print(f"akhbar run: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except ingest.Interrupted:
         print(f"stopped; the files written so far are complete: {opts.output}", flush=True)
         # The in-process SDK worker's threads wait on a job service that is going away, and
@@ -62,13 +52,13 @@ def run_command(argv: Sequence[str]) -> int:
         os._exit(0)
     summary = RunSummary(counters.query_counters(result), opts.output, seconds)
     print(summary.render())
+    if summary.no_feed_read:
+        print("akhbar run: no feed could be read; see the dead letters for each feed's error", file=sys.stderr)
+        return EXIT_NO_FEED_READ
     if not opts.view_as(StandardOptions).streaming and not summary.balanced:
         print("akhbar run: the counters do not balance; see the summary above", file=sys.stderr)
-        return 1
-    return 0
-
-
-SUBMIT_USAGE = "akhbar submit --feeds FILE --output DIR --runner RUNNER [options] [Beam options]"
+        return EXIT_UNBALANCED
+    return EXIT_OK
 
 
 def submit_command(argv: Sequence[str]) -> int:
@@ -78,16 +68,17 @@ def submit_command(argv: Sequence[str]) -> int:
     waits for the job and prints its account instead.
     """
     if any(arg in ("-h", "--help") for arg in argv):
-        print(run_help().replace(RUN_USAGE, SUBMIT_USAGE, 1).replace("akhbar run", "akhbar submit"))
-        return 0
+        print(help_text("akhbar submit"))
+        return EXIT_OK
     try:
         opts = parse_options(argv)
         enrichers = ingest.check_models(opts)
         feeds = read_feed_list(opts.feeds)
+        check_output_writable(opts.output)
         result = ingest.submit(opts, feeds, enrichers)
     except (UsageError, FeedListError, ModelError) as exc:
         print(f"akhbar submit: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     job_id = getattr(result, "job_id", None)
     print(f"submitted {len(feeds)} feeds into {opts.output}: job {job_id() if callable(job_id) else 'started'} "
           f"({type(result).__name__}, state {result.state})")

@@ -8,11 +8,13 @@ entries already emitted) is ``FeedState``.
 from __future__ import annotations
 
 import calendar
+import codecs
 import hashlib
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from xml.parsers import expat
 
 import feedparser
 import lxml.html
@@ -22,8 +24,16 @@ from akhbar.lib.web.http import HttpConfig
 from akhbar.schemas.records import FeedItem
 
 # A feed never needs its own entity declarations; refusing them defuses
-# entity-expansion ("billion laughs") payloads before any XML parser runs.
-_ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
+# entity-expansion ("billion laughs") payloads before feedparser runs. What counts
+# is the DOCTYPE's internal subset as an XML parser reads it (any encoding, any
+# length), not the text: an item that merely mentions "<!ENTITY" is fine.
+_PROLOG_CHUNK = 64 * 1024
+_XML_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_ELEMENT_START = re.compile(r"<[A-Za-z_:]")
+_CHARREF = re.compile(rb"&#([xX][0-9A-Fa-f]+|[0-9]+);")
+_TEXT_ENTITY = re.compile(r"<!ENTITY\s+(?:%\s*)?([^\s>]*)")
 
 
 class FeedError(Exception):
@@ -101,12 +111,105 @@ def _repair(text: str | None) -> tuple[str | None, bool]:
     return repair_mojibake(text)
 
 
+class _PrologEnd(Exception):
+    """Raised from expat's handlers: the prolog is read (root element reached, or an entity found)."""
+
+
+def _expat_entity(body: bytes, encoding: str | None = None) -> str | None:
+    """The first entity the DOCTYPE declares, as expat reads the prolog; None if it declares none.
+
+    Stops at the root element's start tag, after which no declaration can come.
+    Raises expat.ExpatError when the prolog itself is not well-formed XML.
+    """
+    found: list[str] = []
+
+    def on_entity(name, is_parameter, *_rest) -> None:
+        found.append(("%" if is_parameter else "") + name)
+        raise _PrologEnd
+
+    def on_start(*_args) -> None:
+        raise _PrologEnd
+
+    parser = expat.ParserCreate(encoding)
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)  # never read an external DTD
+    parser.EntityDeclHandler = on_entity
+    parser.StartElementHandler = on_start
+    try:
+        for start in range(0, len(body), _PROLOG_CHUNK):
+            parser.Parse(body[start : start + _PROLOG_CHUNK], False)
+        parser.Parse(b"", True)
+    except _PrologEnd:
+        pass
+    return found[0] if found else None
+
+
+def _python_decode(body: bytes) -> str:
+    """The document as text, for encodings expat does not know: BOM, else declaration, else UTF-8."""
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return body.decode(name, errors="replace")
+    declared = _XML_ENCODING.match(body)
+    try:
+        return body.decode(declared.group(1).decode("ascii") if declared else "utf-8", errors="replace")
+    except LookupError:
+        return body.decode("utf-8", errors="replace")
+
+
+def declared_entity(body: bytes) -> str | None:
+    """The first XML entity the feed's DOCTYPE declares (internal subset), or None.
+
+    Read by expat (Python's own XML parser, the one defusedxml guards the same way),
+    in the document's encoding; an encoding expat does not know is decoded by Python
+    first. A prolog that is not XML at all is searched as text up to the first element.
+    """
+    body = body.lstrip(b" \t\r\n") if body[:1].isspace() else body
+    try:
+        return _expat_entity(body)
+    except expat.ExpatError as exc:
+        if exc.code != expat.errors.codes[expat.errors.XML_ERROR_UNKNOWN_ENCODING]:
+            return _textual_entity(_python_decode(body))
+    except (ValueError, LookupError):  # pyexpat refuses multi-byte encodings it has no table for
+        pass
+    text = _python_decode(body)
+    try:
+        return _expat_entity(text.encode("utf-8"), encoding="utf-8")
+    except expat.ExpatError:
+        return _textual_entity(text)
+
+
+def _textual_entity(text: str) -> str | None:
+    """Fallback for a prolog expat cannot read: a declaration before the first element."""
+    first_element = _ELEMENT_START.search(text)
+    head = text if first_element is None else text[: first_element.start()]
+    match = _TEXT_ENTITY.search(head)
+    return None if match is None else (match.group(1) or "?")
+
+
+def _valid_charref(match: re.Match) -> bytes:
+    digits = match.group(1)
+    try:
+        code = int(digits[1:], 16) if digits[:1] in (b"x", b"X") else int(digits)
+    except ValueError:
+        return b"&#xFFFD;"
+    return match.group(0) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else b"&#xFFFD;"
+
+
+def _replace_invalid_charrefs(body: bytes) -> bytes:
+    """``&#xD800;``, ``&#x110000;`` and the like become U+FFFD: feedparser raises on them."""
+    return _CHARREF.sub(_valid_charref, body) if b"&#" in body else body
+
+
 def parse_feed(body: bytes, feed_url: str, content_type: str | None, read_at: datetime) -> ParsedFeed:
     """Parse feed bytes into FeedItems; raise FeedError when nothing usable is there."""
-    if _ENTITY_DECL.search(body[:65536]):
-        raise FeedError("xml_entities", f"feed {feed_url!r} declares XML entities; refused")
+    entity = declared_entity(body)
+    if entity is not None:
+        raise FeedError("xml_entities", f"feed {feed_url!r} declares the XML entity {entity!r}; refused")
     headers = {"content-type": content_type} if content_type else {}
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
+    try:
+        parsed = feedparser.parse(_replace_invalid_charrefs(body), response_headers=headers, sanitize_html=True,
+                                  resolve_relative_uris=True)
+    except Exception as exc:  # feedparser's own bugs on hostile input must not escape as anything else
+        raise FeedError("feed_parse", f"feedparser failed on {feed_url!r}: {type(exc).__name__}: {exc}") from None
     bozo = None
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
@@ -148,7 +251,7 @@ def entry_key(item: FeedItem) -> str:
         return "g:" + item.guid
     if item.link:
         return "l:" + item.link
-    digest = hashlib.sha1(f"{item.title}\x1f{item.summary}".encode()).hexdigest()
+    digest = hashlib.sha1(f"{item.title}\x1f{item.summary}".encode("utf-8", "surrogatepass")).hexdigest()
     return "h:" + digest
 
 

@@ -49,7 +49,7 @@ def metadata() -> dict:
             "helpText": help_text,
             "isOptional": name not in REQUIRED,
         }
-        if action.type in (int, float):
+        if getattr(action.type, "number_type", action.type) in (int, float):  # validated numbers carry their type
             entry["regexes"] = [r"^[0-9]+(\.[0-9]+)?$"]
         elif action.choices:
             entry["regexes"] = ["^(" + "|".join(re.escape(str(c)) for c in action.choices) + ")$"]

@@ -2,7 +2,16 @@ from datetime import datetime, timezone
 
 import pytest
 
-from akhbar.lib.feeds import FeedError, FeedState, PollConfig, backoff_delay, entry_key, fragment_text, parse_feed
+from akhbar.lib.feeds import (
+    FeedError,
+    FeedState,
+    PollConfig,
+    backoff_delay,
+    declared_entity,
+    entry_key,
+    fragment_text,
+    parse_feed,
+)
 
 NOW = datetime(2026, 11, 29, tzinfo=timezone.utc)
 
@@ -90,3 +99,63 @@ def test_shared_feeds_in_declared_arabic_encodings(name):
     parsed = parse_feed(body, f"https://feeds.example/{name}", None, NOW)
     assert parsed.outlet == expected
     assert parsed.items == []
+
+
+_ITEM = "<item><title>خبر</title><link>https://news.example/a/1</link><description>{}</description></item>"
+
+
+def _rss(prolog: str = "", description: str = "ملخص الخبر", encoding: str = "utf-8") -> bytes:
+    doc = (f'<?xml version="1.0" encoding="{encoding}"?>{prolog}<rss version="2.0"><channel><title>جريدة</title>'
+           + _ITEM.format(description) + "</channel></rss>")
+    return doc.encode(encoding)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _rss(description="<![CDATA[شرح: الإعلان <!ENTITY x \"y\"> في XML]]>"),
+        _rss(description="&lt;!ENTITY lol \"lol\"&gt; كما في المقال"),
+        _rss(prolog="<!-- <!ENTITY x 'y'> -->"),
+        _rss(prolog='<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+                    '"http://my.netscape.com/publish/formats/rss-0.91.dtd">'),
+        _rss(description="<![CDATA[<!ENTITY x \"y\">]]>", encoding="utf-16"),
+    ],
+    ids=["cdata", "escaped", "comment", "netscape-doctype", "utf16-cdata"],
+)
+def test_feeds_that_only_mention_entities_are_accepted(body):
+    """A literal <!ENTITY inside an item once got the whole legitimate feed refused."""
+    parsed = parse_feed(body, "https://news.example/rss", None, NOW)
+    assert [item.title for item in parsed.items] == ["خبر"]
+
+
+_DECL = '<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _rss(prolog=_DECL),
+        _rss(prolog="<!DOCTYPE rss [<!-- " + "حشو " * 20_000 + ' --><!ENTITY late "x">]>'),  # past 64 KB
+        _rss(prolog=_DECL, encoding="utf-16"),  # UTF-16 with a BOM
+        _rss(prolog=_DECL, encoding="utf-16-le"),  # and without
+        _rss(prolog='<!DOCTYPE rss [<!ENTITY % p "x">]>'),  # a parameter entity
+        _rss(prolog='<!DOCTYPE rss [<!ENTITY ext SYSTEM "http://169.254.169.254/">]>'),  # an external entity
+        _rss(prolog=_DECL, encoding="windows-1256"),
+        _rss(prolog=_DECL, encoding="gb18030"),  # a multi-byte encoding expat has no table for
+        b"\n  " + _rss(prolog=_DECL),  # whitespace before the declaration
+    ],
+    ids=["plain", "after-64k", "utf16", "utf16le", "parameter", "external", "cp1256", "gb18030", "leading-space"],
+)
+def test_declared_entities_are_refused_in_any_position_and_encoding(body):
+    with pytest.raises(FeedError) as info:
+        parse_feed(body, "https://news.example/rss", None, NOW)
+    assert info.value.kind == "xml_entities"
+    assert declared_entity(body) is not None
+
+
+@pytest.mark.parametrize("ref", ["&#xD800;", "&#55296;", "&#x110000;", "&#99999999999;"])
+def test_invalid_character_references_become_replacement_characters(ref):
+    """feedparser raised on these (UnicodeEncodeError, ValueError, OverflowError) and failed the whole run."""
+    body = _rss(description=f"نص {ref} آخر").replace("<title>خبر</title>".encode(), f"<title>خبر{ref}</title>".encode())
+    (item,) = parse_feed(body, "https://news.example/rss", None, NOW).items
+    assert item.title == "خبر\ufffd" and item.summary == "نص \ufffd آخر"
