@@ -3,7 +3,7 @@
     akhbar run --feeds FILE --output DIR [--once | --streaming] [options] [Beam options]
     akhbar demo [--output DIR] [--streaming --duration S] [options]
     akhbar serve-sample [--port N] [--faults]
-    akhbar eval ner|events|dedup [...]
+    akhbar eval ner|events|dedup|geo [...]
     akhbar compact DIR [...]
     akhbar report DIR [...]
 

@@ -41,16 +41,18 @@ EVENT_CUES: dict[str, tuple[str, ...]] = {
 }
 _LOCATIVES = frozenset({"في", "بمدينه", "بولايه", "بمحافظه", "بمنطقه", "قرب", "داخل", "على", "الى", "بالقرب",
                         "بلده", "مدينه", "ولايه", "محافظه", "منطقه", "بمعتمديه", "معتمديه", "امام"})
+# Words after which a mention with the clitic ل names a destination: "زيارته للقاهرة", "وصل لبغداد".
+_MOTION = ("زيار", "زار", "وصول", "وصل", "توجه", "رحل", "سفر", "عاد")
 _DASH_AFTER = re.compile(r"^[^.!?\n]{0,60}?\s[-–—]\s|^\s*[-–—:]")
 _SENTENCE_END = re.compile(r"[.!?؟\n]")
 
 
 @dataclass(frozen=True)
 class EventLocationConfig:
-    dateline: float = 4.0
+    dateline: float = 2.5
     title: float = 2.5
     first_sentence: float = 1.5
-    locative: float = 1.0
+    locative: float = 2.0
     trigger: float = 1.5
     repeats: float = 0.7  # per doubling of the place's mentions
     specific: float = 0.5  # a city or region rather than a country
@@ -110,7 +112,9 @@ def choose_event_location(text: str, title: str | None, mentions: Sequence[Menti
             s += c.first_sentence
         previous = words_of(text[max(0, m.start - 40):m.start])
         norm = normalize_arabic(m.text)
-        if (previous and previous[-1] in _LOCATIVES) or (m.form is not None and m.form.stripped and norm[:1] == "ب"):
+        clitic = norm[:1] if m.form is not None and m.form.stripped else ""
+        if (previous and previous[-1] in _LOCATIVES) or clitic == "ب" or (
+                clitic == "ل" and previous and _cue_hit(previous[-1:], _MOTION)):
             s += c.locative
         if cues:
             window = previous[-c.trigger_window:]

@@ -37,7 +37,7 @@ from akhbar.lib.geo.names import place_key
 LOG = logging.getLogger(__name__)
 
 # Bump when the build changes what it writes (the cache key includes it).
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
 MIN_POPULATION = 0  # every place of the 1,000+ file: it also lists seats whose population GeoNames lacks (0)
 KINDS = ("country", "region", "city", "adj", "none")
 
@@ -248,7 +248,8 @@ def build_gazetteer(aliases: Path | None = None, min_population: int = MIN_POPUL
             b.add(name, country(code, "pycountry"))
     cities = _cities(min_population)
     for c in cities.values():
-        arabic = [a for a in c.get("alternatenames", ()) if _ARABIC_NAME.match(a)]
+        # Two-letter keys ("ام", "اب") are words far more often than places: aliases may still add them.
+        arabic = [a for a in c.get("alternatenames", ()) if _ARABIC_NAME.match(a) and len(place_key(a)) >= 3]
         if arabic:
             slot = b.place(_city_place(c))
             for name in arabic:

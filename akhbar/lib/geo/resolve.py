@@ -12,9 +12,10 @@ and every place its name can mean is scored:
 - the outlet's home country, a weak prior.
 
 An extra candidate stands for "a place this gazetteer does not know": a name
-whose only match is a small village abroad stays unresolved. The scores become
-probabilities (softmax); a mention is resolved to the most probable country when
-that probability reaches ``threshold``, and to the best-scored place within it.
+whose only match is a small village abroad stays unresolved. Each country's best
+candidate score becomes a probability (softmax, so the scores are log-odds); a
+mention is resolved to the most probable country when that probability reaches
+``threshold``, and to the best-scored place within it.
 """
 from __future__ import annotations
 
@@ -35,18 +36,19 @@ PLACE_TYPES = frozenset({"LOC", "GPE"})
 class GeoConfig:
     """Weights of the evidence (log-odds units) and the confidence below which a mention stays unresolved."""
 
-    country_prior: float = 4.0
-    region_prior: float = 3.0
-    adjective_prior: float = 3.5
-    city_per_decade: float = 0.6  # per factor of 10 in population
+    country_prior: float = 6.5  # above any city's population term: a country name means the country
+    region_prior: float = 5.0
+    adjective_prior: float = 5.5
+    city_per_decade: float = 1.5  # per factor of 10 in population, above 1,000
     min_population: int = 1000
-    unknown: float = 2.2  # the "not in this gazetteer" candidate
+    unknown: float = 1.0  # the "not in this gazetteer" candidate: a village of 1,000 scores 0
     cue_match: float = 1.5
-    cue_mismatch: float = 2.0
+    cue_mismatch: float = 3.0
     adjective_nearby: float = 3.0
-    article_context: float = 1.5
-    home_country: float = 0.5
-    stripped: float = 0.2  # per proclitic strip: a name found only without its clitic is a little less sure
+    article_context: float = 1.0  # a country the article's other mentions resolve to ...
+    article_share: float = 2.0  # ... and more the larger its share of them
+    home_country: float = 1.0
+    stripped: float = 0.5  # a name found only without its clitic is a little less sure
     threshold: float = 0.5
     adjective_window: int = 3  # words either side of a mention searched for a country adjective
 
@@ -133,7 +135,7 @@ class Resolver:
         elif place.kind == "adj":
             s = c.adjective_prior
         else:
-            s = c.city_per_decade * math.log10(max(place.population, c.min_population))
+            s = c.city_per_decade * (math.log10(max(place.population, c.min_population)) - 3.0)
         if m.cue == "city":
             s += c.cue_match if place.kind == "city" else -c.cue_mismatch if place.kind == "country" else 0.0
         elif m.cue == "region":
@@ -142,7 +144,9 @@ class Resolver:
             s += c.cue_match if place.kind == "country" else -c.cue_mismatch
         if place.country in m.adjectives:
             s += c.adjective_nearby
-        s += c.article_context * min(1.0, context.get(place.country, 0.0))
+        if context:
+            in_context = context.get(place.country, 0.0)
+            s += c.article_context * min(1.0, in_context) + c.article_share * in_context / sum(context.values())
         if home and place.country == home:
             s += c.home_country
         if m.form is not None and m.form.stripped:
@@ -154,10 +158,12 @@ class Resolver:
         top = max(s for s, _ in scored)
         top = max(top, self.config.unknown)
         weights = [(math.exp(s - top), p) for s, p in scored]
-        total = sum(w for w, _ in weights) + math.exp(self.config.unknown - top)
-        m.probabilities = {}
+        # A country's weight is its best candidate's: ten small homonyms in one country do not outvote a capital.
+        best: dict[str, float] = {}
         for w, p in weights:
-            m.probabilities[p.country] = m.probabilities.get(p.country, 0.0) + w / total
+            best[p.country] = max(best.get(p.country, 0.0), w)
+        total = sum(best.values()) + math.exp(self.config.unknown - top)
+        m.probabilities = {country: w / total for country, w in best.items()}
         country, prob = max(m.probabilities.items(), key=lambda kv: (kv[1], kv[0]))
         m.confidence = prob
         if prob >= self.config.threshold:
