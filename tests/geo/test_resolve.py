@@ -108,3 +108,9 @@ def test_any_text_and_spans_resolve_without_error(resolver, text, spans):
         fields = geo_fields(m)
         assert set(fields) == {"country", "geonameid", "lat", "lon"}
         assert fields["country"] is None or len(fields["country"]) == 2
+
+
+def test_marks_tell_amman_from_oman(resolver):
+    assert where(resolver, "عقد الوزيران مباحثات في عمّان", "عمّان") == ("city", "JO", 250441)
+    assert where(resolver, "عقد الوزيران مباحثات في عُمان", "عُمان")[:2] == ("country", "OM")
+    assert where(resolver, "وصل الوفد إلى عمّان ثم إلى مصر", "عمّان", "مصر")[1] == "JO"

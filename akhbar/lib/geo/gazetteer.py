@@ -32,12 +32,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from akhbar.lib.geo.names import place_key
+from akhbar.lib.geo.names import marked_key, place_key
 
 LOG = logging.getLogger(__name__)
 
 # Bump when the build changes what it writes (the cache key includes it).
-BUILD_VERSION = "2"
+BUILD_VERSION = "3"
 MIN_POPULATION = 0  # every place of the 1,000+ file: it also lists seats whose population GeoNames lacks (0)
 KINDS = ("country", "region", "city", "adj", "none")
 
@@ -65,10 +65,13 @@ class Place:
 class Gazetteer:
     """Places and the keys of their Arabic names (``akhbar.lib.geo.names.place_key``)."""
 
-    def __init__(self, places: list[Place], index: dict[str, tuple[int, ...]], version: str):
+    def __init__(self, places: list[Place], index: dict[str, tuple[int, ...]], version: str,
+                 marked: dict[str, tuple[int, ...]] | None = None):
         self.places = places
         self.index = index
         self.version = version
+        # Alias spellings written with marks ("عمّان" Amman, "عُمان" Oman): the marks decide when a text keeps them.
+        self.marked = marked or {}
 
     @property
     def model_id(self) -> str:
@@ -76,6 +79,9 @@ class Gazetteer:
 
     def lookup(self, key: str) -> list[Place]:
         return [self.places[i] for i in self.index.get(key, ())]
+
+    def lookup_marked(self, key: str) -> list[Place]:
+        return [self.places[i] for i in self.marked.get(key, ())]
 
     def __len__(self) -> int:
         return len(self.index)
@@ -86,12 +92,14 @@ class Gazetteer:
             "version": self.version,
             "places": [[p.kind, p.country, p.geonameid, p.lat, p.lon, p.population, p.name] for p in self.places],
             "index": {k: list(v) for k, v in self.index.items()},
+            "marked": {k: list(v) for k, v in self.marked.items()},
         }
 
     @classmethod
     def from_json(cls, data: dict) -> Gazetteer:
         places = [Place(*row) for row in data["places"]]
-        return cls(places, {k: tuple(v) for k, v in data["index"].items()}, data["version"])
+        return cls(places, {k: tuple(v) for k, v in data["index"].items()}, data["version"],
+                   {k: tuple(v) for k, v in data.get("marked", {}).items()})
 
 
 # -- sources -------------------------------------------------------------------------
@@ -201,6 +209,7 @@ class _Builder:
         self.places: list[Place] = []
         self.slots: dict[tuple, int] = {}
         self.index: dict[str, list[int]] = {}
+        self.marked: dict[str, list[int]] = {}
 
     def place(self, p: Place) -> int:
         ident = (p.kind, p.country, p.geonameid, p.lat, p.lon, p.name if p.kind in ("region", "none") else "")
@@ -209,12 +218,15 @@ class _Builder:
             self.places.append(p)
         return self.slots[ident]
 
-    def add(self, name: str, slot: int) -> None:
+    def add(self, name: str, slot: int, keep_marks: bool = False) -> None:
         key = place_key(name)
         if key:
             ids = self.index.setdefault(key, [])
             if slot not in ids:
                 ids.append(slot)
+        marked = marked_key(name) if keep_marks else None
+        if marked:
+            self.marked.setdefault(marked, []).append(slot)
 
     def drop(self, name: str, geonameid: int) -> None:
         key = place_key(name)
@@ -263,12 +275,12 @@ def build_gazetteer(aliases: Path | None = None, min_population: int = MIN_POPUL
         where = f"{aliases.name}:{alias.line}"
         kind, _, ref = alias.target.partition(":")
         if re.fullmatch(r"[A-Z]{2}", alias.target):
-            b.add(alias.name, country(alias.target, where))
+            b.add(alias.name, country(alias.target, where), keep_marks=True)
         elif kind == "adj" and re.fullmatch(r"[A-Z]{2}", ref):
             country(ref, where)
             b.add(alias.name, b.place(Place("adj", ref, None, None, None, 0, countries[ref]["name"])))
         elif kind == "city":
-            b.add(alias.name, b.place(_city_place(finder.find(ref, where))))
+            b.add(alias.name, b.place(_city_place(finder.find(ref, where))), keep_marks=True)
         elif kind == "region":
             code, _, seat = ref.partition("/")
             country(code, where)
@@ -287,7 +299,7 @@ def build_gazetteer(aliases: Path | None = None, min_population: int = MIN_POPUL
             raise GazetteerError(f"{where}: unknown target {alias.target!r} "
                                  "(expected XX, adj:XX, city:ID|XX/Name, region:XX[/Seat], none, drop:ID)")
     index = {k: tuple(v) for k, v in b.index.items() if v}
-    gazetteer = Gazetteer(b.places, index, fingerprint(aliases, min_population))
+    gazetteer = Gazetteer(b.places, index, fingerprint(aliases, min_population), {k: tuple(v) for k, v in b.marked.items()})
     LOG.info("gazetteer built: %d names, %d places in %.1f s", len(index), len(b.places), time.monotonic() - started)
     return gazetteer
 

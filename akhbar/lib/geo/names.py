@@ -14,10 +14,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from akhbar.core.text import normalize_arabic, proclitic_stems
+from akhbar.core.text import MARK_CHARS, PROCLITICS, normalize_arabic, proclitic_stems
 
 ARTICLE = "ال"
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_NON_WORD_KEEP_MARKS = re.compile(rf"[^\w{MARK_CHARS}]+", re.UNICODE)
 
 # Words before (or after) a name that say which kind of place it names, in normalized spelling.
 CITY_CUES = frozenset({"مدينه", "بلده", "قريه", "عاصمه", "بلديه", "معتمديه", "حي", "مخيم", "ميناء"})
@@ -33,6 +34,24 @@ CUE_WORDS = CITY_CUES | REGION_CUES | COUNTRY_CUES
 def _bare(word: str) -> str:
     """A normalized word without its definite article (kept when too little would remain)."""
     return word[2:] if word.startswith(ARTICLE) and len(word) >= 4 else word
+
+
+_MARK = re.compile(f"[{MARK_CHARS}]")
+
+
+def marked_key(name: str) -> str | None:
+    """A name as written, marks kept ("عمّان"), or None when it has no marks to tell it apart."""
+    if not _MARK.search(name):
+        return None
+    return " ".join(_NON_WORD_KEEP_MARKS.sub(" ", name).split())
+
+
+def marked_forms(text: str) -> list[str]:
+    """A mention as written and without each leading proclitic, marks kept, for ``Gazetteer.lookup_marked``."""
+    if not _MARK.search(text):
+        return []
+    written = " ".join(_NON_WORD_KEEP_MARKS.sub(" ", text).split())
+    return [written] + [written[len(p):] for p in PROCLITICS if written.startswith(p) and len(written) > len(p) + 2]
 
 
 def words_of(text: str) -> list[str]:

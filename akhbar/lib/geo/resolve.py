@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from akhbar.lib.geo.gazetteer import Gazetteer, Place
-from akhbar.lib.geo.names import NameForm, cue_after, cue_before, name_forms, place_key, words_of
+from akhbar.lib.geo.names import NameForm, cue_after, cue_before, marked_forms, name_forms, place_key, words_of
 
 # Entity types of the NER stage that name places (the shipped model's LOC; GPE from other tag sets).
 PLACE_TYPES = frozenset({"LOC", "GPE"})
@@ -45,6 +45,7 @@ class GeoConfig:
     cue_match: float = 1.5
     cue_mismatch: float = 3.0
     adjective_nearby: float = 3.0
+    marked: float = 3.0  # written with the marks of one place's alias: "عمّان" is Amman, "عُمان" Oman
     article_context: float = 1.0  # a country the article's other mentions resolve to ...
     article_share: float = 1.0  # ... and more the larger its share of them
     home_country: float = 1.0
@@ -66,6 +67,7 @@ class Mention:
     supranational: bool = False
     cue: str | None = None
     adjectives: frozenset[str] = frozenset()
+    marked: list[Place] = field(default_factory=list)  # places whose alias spelling, marks and all, this is
     probabilities: dict[str, float] = field(default_factory=dict)
     place: Place | None = None
     confidence: float = 0.0
@@ -122,6 +124,7 @@ class Resolver:
                 m.cue = (m.form.cue if m.form and m.form.cue != "direction" else None) \
                     or cue_before(text, start) or cue_after(text, end)
                 m.adjectives = self._adjectives_near(text, start, end)
+                m.marked = [p for form in marked_forms(m.text) for p in self.gazetteer.lookup_marked(form)]
             out.append(m)
         return out
 
@@ -144,6 +147,8 @@ class Resolver:
             s += c.cue_match if place.kind == "country" else -c.cue_mismatch
         if place.country in m.adjectives:
             s += c.adjective_nearby
+        if place in m.marked:
+            s += c.marked
         if context:
             in_context = context.get(place.country, 0.0)
             s += c.article_context * min(1.0, in_context) + c.article_share * in_context / sum(context.values())
