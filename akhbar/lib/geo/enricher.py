@@ -16,6 +16,7 @@ from akhbar.lib.geo.event_location import EventLocationConfig, choose_event_loca
 from akhbar.lib.geo.gazetteer import GazetteerError, data_file, fingerprint, load_gazetteer
 from akhbar.lib.geo.outlets import home_country
 from akhbar.lib.geo.resolve import GeoConfig, Resolver, country_counts, geo_fields
+from akhbar.lib.geo.spot import spot_places
 from akhbar.lib.models import ModelError
 from akhbar.schemas.records import Article
 
@@ -47,17 +48,23 @@ class GeoEnricher(Enricher):
         if self._resolver is None:
             self._resolver = Resolver(load_gazetteer(self.cache_dir), self.config)
 
-    def geocode(self, article: Article) -> dict[str, Any]:
-        """The geo columns of one article; nothing when the NER has not filled its entities."""
+    def geocode(self, article: Article, spot_missed: bool | None = None) -> dict[str, Any]:
+        """The geo columns of one article; nothing when the NER has not filled its entities.
+
+        ``spot_missed`` overrides the config's choice of adding the place names the NER missed.
+        """
         if self._resolver is None:
             raise RuntimeError("GeoEnricher.enrich called before load()")
         if article.entities is None:
             return {}
         text = article.text or ""
-        mentions = self._resolver.resolve(text, article.entities, home_country(article.canonical_url or article.url))
+        found = list(article.entities)
+        if self.config.spot_missed if spot_missed is None else spot_missed:
+            found = sorted(found + spot_places(text, found, self._resolver), key=lambda e: (e["start"], e["end"]))
+        mentions = self._resolver.resolve(text, found, home_country(article.canonical_url or article.url))
         by_index = {m.index: m for m in mentions}
         entities = []
-        for i, e in enumerate(article.entities):
+        for i, e in enumerate(found):
             fields = geo_fields(by_index[i]) if i in by_index else dict.fromkeys(("country", "geonameid", "lat", "lon"))
             entities.append({**e, **fields})
         codes = [article.primary_event] if article.primary_event else [t["code"] for t in article.event_types or ()]

@@ -8,7 +8,8 @@ Sources, all offline:
 - ``aliases.tsv`` (package data, written and reviewed for akhbar): everyday spellings the two
   packages lack ("أمريكا", "السعودية", "واشنطن" as the capital), country adjectives, regions,
   Tunisian and other places without an Arabic name in GeoNames, names of no single country
-  ("الشرق الأوسط"), and GeoNames names to drop.
+  ("الشرق الأوسط"), GeoNames names to drop, and place names that are also everyday words
+  (never spotted in running text, only geocoded when the NER tags them).
 
 Building reads about 60 MB of JSON (seconds), so it happens once per machine: the result is
 written as a small JSON file under the settings cache folder (``geo/``), keyed by the package
@@ -37,7 +38,7 @@ from akhbar.lib.geo.names import marked_key, place_key
 LOG = logging.getLogger(__name__)
 
 # Bump when the build changes what it writes (the cache key includes it).
-BUILD_VERSION = "3"
+BUILD_VERSION = "4"
 MIN_POPULATION = 0  # every place of the 1,000+ file: it also lists seats whose population GeoNames lacks (0)
 KINDS = ("country", "region", "city", "adj", "none")
 
@@ -66,12 +67,17 @@ class Gazetteer:
     """Places and the keys of their Arabic names (``akhbar.lib.geo.names.place_key``)."""
 
     def __init__(self, places: list[Place], index: dict[str, tuple[int, ...]], version: str,
-                 marked: dict[str, tuple[int, ...]] | None = None):
+                 marked: dict[str, tuple[int, ...]] | None = None, reviewed: Iterable[str] = (),
+                 nospot: Iterable[str] = ()):
         self.places = places
         self.index = index
         self.version = version
         # Alias spellings written with marks ("عمّان" Amman, "عُمان" Oman): the marks decide when a text keeps them.
         self.marked = marked or {}
+        # Keys from the ISO catalogue and the reviewed alias list, and those never to be spotted in running text
+        # ("صور" Tyre is also "pictures"): see akhbar.lib.geo.spot.
+        self.reviewed = frozenset(reviewed)
+        self.nospot = frozenset(nospot)
 
     @property
     def model_id(self) -> str:
@@ -93,13 +99,16 @@ class Gazetteer:
             "places": [[p.kind, p.country, p.geonameid, p.lat, p.lon, p.population, p.name] for p in self.places],
             "index": {k: list(v) for k, v in self.index.items()},
             "marked": {k: list(v) for k, v in self.marked.items()},
+            "reviewed": sorted(self.reviewed),
+            "nospot": sorted(self.nospot),
         }
 
     @classmethod
     def from_json(cls, data: dict) -> Gazetteer:
         places = [Place(*row) for row in data["places"]]
         return cls(places, {k: tuple(v) for k, v in data["index"].items()}, data["version"],
-                   {k: tuple(v) for k, v in data.get("marked", {}).items()})
+                   {k: tuple(v) for k, v in data.get("marked", {}).items()}, data.get("reviewed", ()),
+                   data.get("nospot", ()))
 
 
 # -- sources -------------------------------------------------------------------------
@@ -210,6 +219,8 @@ class _Builder:
         self.slots: dict[tuple, int] = {}
         self.index: dict[str, list[int]] = {}
         self.marked: dict[str, list[int]] = {}
+        self.reviewed: set[str] = set()
+        self.nospot: set[str] = set()
 
     def place(self, p: Place) -> int:
         ident = (p.kind, p.country, p.geonameid, p.lat, p.lon, p.name if p.kind in ("region", "none") else "")
@@ -218,8 +229,10 @@ class _Builder:
             self.places.append(p)
         return self.slots[ident]
 
-    def add(self, name: str, slot: int, keep_marks: bool = False) -> None:
+    def add(self, name: str, slot: int, keep_marks: bool = False, reviewed: bool = False) -> None:
         key = place_key(name)
+        if key and reviewed:
+            self.reviewed.add(key)
         if key:
             ids = self.index.setdefault(key, [])
             if slot not in ids:
@@ -261,7 +274,7 @@ def build_gazetteer(aliases: Path | None = None, min_population: int = MIN_POPUL
 
     for code, name in _arabic_country_names():
         if code in countries:
-            b.add(name, country(code, "pycountry"))
+            b.add(name, country(code, "pycountry"), reviewed=True)
     cities = _cities(min_population) if cities is None else cities
     for c in cities.values():
         # Two-letter keys ("ام", "اب") are words far more often than places: aliases may still add them.
@@ -275,12 +288,12 @@ def build_gazetteer(aliases: Path | None = None, min_population: int = MIN_POPUL
         where = f"{aliases.name}:{alias.line}"
         kind, _, ref = alias.target.partition(":")
         if re.fullmatch(r"[A-Z]{2}", alias.target):
-            b.add(alias.name, country(alias.target, where), keep_marks=True)
+            b.add(alias.name, country(alias.target, where), keep_marks=True, reviewed=True)
         elif kind == "adj" and re.fullmatch(r"[A-Z]{2}", ref):
             country(ref, where)
             b.add(alias.name, b.place(Place("adj", ref, None, None, None, 0, countries[ref]["name"])))
         elif kind == "city":
-            b.add(alias.name, b.place(_city_place(finder.find(ref, where))), keep_marks=True)
+            b.add(alias.name, b.place(_city_place(finder.find(ref, where))), keep_marks=True, reviewed=True)
         elif kind == "region":
             code, _, seat = ref.partition("/")
             country(code, where)
@@ -290,16 +303,19 @@ def build_gazetteer(aliases: Path | None = None, min_population: int = MIN_POPUL
                                int(c.get("population") or 0), f"{alias.name} ({c['name']})")
             else:
                 region = Place("region", code, None, None, None, 0, alias.name)
-            b.add(alias.name, b.place(region))
+            b.add(alias.name, b.place(region), reviewed=True)
         elif alias.target == "none":
             b.add(alias.name, b.place(Place("none", "", name=place_key(alias.name))))
         elif kind == "drop" and ref.isdigit():
             b.drop(alias.name, int(ref))
+        elif alias.target == "nospot":
+            b.nospot.add(place_key(alias.name))
         else:
             raise GazetteerError(f"{where}: unknown target {alias.target!r} "
-                                 "(expected XX, adj:XX, city:ID|XX/Name, region:XX[/Seat], none, drop:ID)")
+                                 "(expected XX, adj:XX, city:ID|XX/Name, region:XX[/Seat], none, drop:ID, nospot)")
     index = {k: tuple(v) for k, v in b.index.items() if v}
-    gazetteer = Gazetteer(b.places, index, fingerprint(aliases, min_population), {k: tuple(v) for k, v in b.marked.items()})
+    gazetteer = Gazetteer(b.places, index, fingerprint(aliases, min_population),
+                          {k: tuple(v) for k, v in b.marked.items()}, b.reviewed, b.nospot)
     LOG.info("gazetteer built: %d names, %d places in %.1f s", len(index), len(b.places), time.monotonic() - started)
     return gazetteer
 

@@ -52,6 +52,7 @@ class GeoConfig:
     stripped: float = 0.5  # a name found only without its clitic is a little less sure
     threshold: float = 0.5
     adjective_window: int = 3  # words either side of a mention searched for a country adjective
+    spot_missed: bool = True  # add LOC entities for place names the NER missed (akhbar.lib.geo.spot)
 
 
 @dataclass
