@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from akhbar.core.text import normalize_arabic, strip_proclitic
-from akhbar.lib.geo.names import name_forms, words_of
+from akhbar.lib.geo.names import bare, name_forms, stems, words_of
 from akhbar.lib.geo.resolve import Mention
 
 # Word beginnings (normalized, proclitics stripped) that report an event of each type: cues, not rules.
@@ -76,7 +76,9 @@ def title_keys(title: str | None) -> set[str]:
     keys: set[str] = set()
     for n in (1, 2, 3):
         for i in range(len(words) - n + 1):
-            keys.update(f.key for f in name_forms(" ".join(words[i:i + n])))
+            rest = " ".join(bare(w) for w in words[i + 1:i + n])
+            for first in [bare(words[i])] + [bare(s) for s in stems(words[i])]:
+                keys.add(f"{first} {rest}" if rest else first)
     return keys
 
 
@@ -106,7 +108,7 @@ def choose_event_location(text: str, title: str | None, mentions: Sequence[Menti
         before = text[:m.start]
         if m.start < 40 and not _SENTENCE_END.search(before) and _DASH_AFTER.search(text[m.end:m.end + 80]):
             s += c.dateline
-        if any(f.key in in_title for f in name_forms(m.text)):
+        if m.key in in_title or any(f.key in in_title for f in name_forms(m.text)):
             s += c.title
         if m.start <= first_end:
             s += c.first_sentence

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from akhbar.core.text import MARK_CHARS, PROCLITICS, normalize_arabic, proclitic_stems
+from akhbar.core.text import MARK_CHARS, PROCLITICS, normalize_arabic
 
 ARTICLE = "ال"
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
@@ -31,7 +31,7 @@ DIRECTION_WORDS = frozenset({
 CUE_WORDS = CITY_CUES | REGION_CUES | COUNTRY_CUES
 
 
-def _bare(word: str) -> str:
+def bare(word: str) -> str:
     """A normalized word without its definite article (kept when too little would remain)."""
     return word[2:] if word.startswith(ARTICLE) and len(word) >= 4 else word
 
@@ -60,7 +60,7 @@ def words_of(text: str) -> list[str]:
 
 
 def key_of_words(words: list[str]) -> str:
-    return " ".join(_bare(w) for w in words)
+    return " ".join(bare(w) for w in words)
 
 
 def place_key(name: str) -> str:
@@ -78,24 +78,35 @@ class NameForm:
 
 
 def _cue_kind(word: str) -> str | None:
-    bare = _bare(word)
-    if bare in CITY_CUES:
+    w = bare(word)
+    if w in CITY_CUES:
         return "city"
-    if bare in REGION_CUES:
+    if w in REGION_CUES:
         return "region"
-    if bare in COUNTRY_CUES:
+    if w in COUNTRY_CUES:
         return "country"
-    if bare in DIRECTION_WORDS:
+    if w in DIRECTION_WORDS:
         return "direction"
     return None
+
+
+_PROCLITIC_SET = frozenset(PROCLITICS)
+_PROCLITIC_LENGTHS = tuple(sorted({len(p) for p in PROCLITICS}))
+
+
+def stems(word: str, min_stem: int = 2) -> list[str]:
+    """``word`` (normalized) without each of its proclitic strings, shortest strip first.
+
+    The same strings and rule as ``akhbar.core.text.proclitic_stems``, by set lookups: this runs on every word.
+    """
+    return [word[k:] for k in _PROCLITIC_LENGTHS if len(word) - k >= min_stem and word[:k] in _PROCLITIC_SET]
 
 
 def _with_stems(words: list[str]) -> Iterator[tuple[list[str], int]]:
     """The words as written, then with each proclitic of the first word stripped, shortest first."""
     yield words, 0
     first = words[0]
-    stems = sorted(proclitic_stems(first, min_stem=2), key=len, reverse=True)
-    for stem in stems:
+    for stem in stems(first):
         yield [stem, *words[1:]], len(first) - len(stem)
 
 
@@ -139,4 +150,4 @@ def cue_before(text: str, start: int, window: int = 24) -> str | None:
 def cue_after(text: str, end: int, window: int = 16) -> str | None:
     """"العاصمة" right after a mention ("تونس العاصمة") marks the city."""
     words = words_of(text[end:end + window])
-    return "city" if words and _bare(words[0]) == "عاصمه" else None
+    return "city" if words and bare(words[0]) == "عاصمه" else None

@@ -12,7 +12,7 @@ and is unlikely to be an everyday word:
   that is also an everyday word: "صور" Tyre / pictures, "كيف" Kyiv / how);
 - a GeoNames-only name of ``min_population`` inhabitants or more and five letters
   or more (GeoNames' Arabic names include everyday words for small places);
-- never a country adjective, a name of no single country, or a span that crosses
+- never a name that is also a country adjective ("السعودية" after a noun), a name of no single country, or a span that crosses
   punctuation or an entity the NER model found (a place inside "ريال مدريد"
   stays part of that ORG).
 """
@@ -20,41 +20,55 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from akhbar.core.text import normalize_arabic, proclitic_stems
+from akhbar.core.text import normalize_arabic
 from akhbar.lib.geo.gazetteer import Gazetteer
-from akhbar.lib.geo.names import CUE_WORDS
+from akhbar.lib.geo.names import CUE_WORDS, bare, stems
 from akhbar.lib.geo.resolve import Resolver
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _BREAK = re.compile(r"[^\w\s]")
 
 
-def _heads(gazetteer: Gazetteer) -> frozenset[str]:
-    cached = getattr(gazetteer, "_heads", None)
-    if cached is None:
-        cached = frozenset(k.split(" ", 1)[0] for k in gazetteer.index)
-        gazetteer._heads = cached  # built once per loaded gazetteer
-    return cached
+def _spottable(gazetteer: Gazetteer, min_population: int) -> tuple[frozenset[str], frozenset[str]]:
+    """The keys that may be spotted, and their first words; computed once per loaded gazetteer."""
+    cache = gazetteer.__dict__.setdefault("_spottable", {})
+    if min_population not in cache:
+        keys = set()
+        for key, slots in gazetteer.index.items():
+            places = [gazetteer.places[i] for i in slots]
+            # A key that is also an adjective ("السعودية", "السورية") is an adjective after a noun far more often.
+            if key in gazetteer.nospot or key in CUE_WORDS or any(p.kind in ("none", "adj") for p in places):
+                continue
+            letters = len(key.replace(" ", ""))
+            reviewed = key in gazetteer.reviewed and letters >= 3
+            major = letters >= 5 and any(p.population >= min_population for p in places)
+            if reviewed or major:
+                keys.add(key)
+        cache[min_population] = (frozenset(keys), frozenset(k.split(" ", 1)[0] for k in keys))
+    return cache[min_population]
 
 
-def _bare(word: str) -> str:
-    return word[2:] if word.startswith("ال") and len(word) >= 4 else word
+@lru_cache(maxsize=200_000)
+def _norm(word: str) -> str:
+    return normalize_arabic(word).lower()
 
 
-def _could_start(word: str, heads: frozenset[str]) -> bool:
-    if _bare(word) in heads:
-        return True
-    return any(_bare(stem) in heads for stem in proclitic_stems(word, min_stem=2))
+@lru_cache(maxsize=200_000)
+def _first_forms(word: str) -> tuple[str, ...]:
+    """A normalized first word as a key's first word: as written, then without each proclitic (words repeat: cached)."""
+    return (bare(word), *(bare(stem) for stem in stems(word)))
 
 
 def spot_places(text: str, entities: Sequence[dict[str, Any]], resolver: Resolver, min_population: int = 300_000,
                 max_words: int = 3) -> list[dict[str, Any]]:
     """New LOC entities (score null) for the place names no entity covers, in text order."""
-    heads = _heads(resolver.gazetteer)
+    gazetteer = resolver.gazetteer
+    spottable, heads = _spottable(gazetteer, min_population)
     spans = [m.span() for m in _WORD.finditer(text)]
-    norms = [normalize_arabic(text[a:b]) for a, b in spans]
+    norms = [_norm(text[a:b]) for a, b in spans]
     taken = sorted((int(e["start"]), int(e["end"])) for e in entities if e.get("start") is not None)
 
     def free(a: int, b: int) -> bool:
@@ -63,23 +77,21 @@ def spot_places(text: str, entities: Sequence[dict[str, Any]], resolver: Resolve
     found: list[dict[str, Any]] = []
     i = 0
     while i < len(spans):
-        if not _could_start(norms[i], heads):
+        firsts = [f for f in _first_forms(norms[i]) if f in heads]
+        if not firsts:
             i += 1
             continue
         step = 1
         for n in range(min(max_words, len(spans) - i), 0, -1):
+            rest = " ".join(bare(w) for w in norms[i + 1:i + n])
+            keys = [f"{f} {rest}" if rest else f for f in firsts]
+            if not any(k in spottable for k in keys):
+                continue
             a, b = spans[i][0], spans[i + n - 1][1]
             if not free(a, b) or _BREAK.search(text[a:b]):
                 continue
-            form, places = resolver.lookup(text[a:b])
-            if not places or any(p.kind in ("none", "adj") for p in places):
-                continue
-            letters = len(form.key.replace(" ", ""))
-            if form.key in resolver.gazetteer.nospot or form.key in CUE_WORDS:
-                continue
-            reviewed = form.key in resolver.gazetteer.reviewed and letters >= 3
-            major = letters >= 5 and any(p.population >= min_population for p in places)
-            if reviewed or major:
+            form, _places = resolver.lookup(text[a:b])
+            if form is not None and form.key in spottable:  # the name as the resolver will read it
                 found.append({"text": text[a:b], "type": "LOC", "start": a, "end": b, "score": None})
                 step = n
                 break
