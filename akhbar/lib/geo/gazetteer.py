@@ -365,10 +365,18 @@ def _write_atomically(path: Path, data: dict) -> None:
     try:
         with os.fdopen(fd, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8", compresslevel=5) as f:
             json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from workers running as another user
         os.replace(tmp, path)  # concurrent builders each write whole files; the last rename wins
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    # Other versions a day old or more are superseded (a younger one may serve another install beside this one).
+    for old in path.parent.glob("gazetteer-*.json.gz"):
+        try:
+            if old != path and time.time() - old.stat().st_mtime > 86_400:
+                old.unlink()
+        except OSError:
+            pass
 
 
 def names_of(gazetteer: Gazetteer, slots: Iterable[int]) -> list[str]:
