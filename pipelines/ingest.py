@@ -8,7 +8,8 @@ output and its dead letters, ``transforms/outputs.py``)::
                      +-------------+-----------------------------------------+--> WriteParquet(dead_letters)
 
 Enrich runs the model branches chosen by the options (NER, event types) side
-by side and joins them back by article_id.
+by side and joins them back by article_id; geocoding, which reads both, runs
+on the joined articles.
 
 Batch, on the DirectRunner (polls every feed once)::
 
@@ -37,6 +38,7 @@ from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
 from akhbar.lib.enrichment import Enricher
 from akhbar.lib.events.enricher import EventEnricher
+from akhbar.lib.geo.enricher import GeoEnricher
 from akhbar.lib.models import choose_event_model, choose_ner_model
 from akhbar.lib.ner.enricher import NerEnricher
 from akhbar.pipelines import flink
@@ -91,6 +93,8 @@ def build_enrichers(opts: AkhbarOptions) -> list[Enricher]:
     ner = choose_ner_model(opts.ner_model)
     if ner is not None:
         enrichers.append(NerEnricher(ner.location, ner.model_id, batch_size=opts.ner_batch_size))
+        if opts.geo == "default":  # reads the entities: Enrich runs it after joining the branches
+            enrichers.append(GeoEnricher())
     return enrichers
 
 

