@@ -4,6 +4,7 @@
     akhbar demo [--output DIR] [--streaming --duration S] [options]
     akhbar serve-sample [--port N] [--faults]
     akhbar eval ner|events|dedup [...]
+    akhbar extract FILE_OR_URL... [--url URL] [--json]
     akhbar compact DIR [...]
     akhbar report DIR [...]
 
@@ -22,6 +23,7 @@ COMMANDS = {
     "run": "akhbar.cli.run:run_command",
     "demo": "akhbar.cli.run:demo_command",
     "eval": "akhbar.cli.evaluate:main",
+    "extract": "akhbar.cli.extract:main",
     "serve-sample": "akhbar.cli.serve_sample:main",
     "compact": "akhbar.cli.compact:main",
     "report": "akhbar.cli.report:main",

@@ -33,15 +33,17 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
-from akhbar.core.text import detect_language, text_key
+from akhbar.core.text import detect_language, text_key, word_count
 from akhbar.lib.boilerplate import strip_arabic_boilerplate
 from akhbar.lib.pagemeta import page_published, page_title
-from akhbar.lib.related import PageLines, drop_related_lines, visible_text, word_count
+from akhbar.lib.related import PageLines, drop_related_lines, visible_text
+from akhbar.lib.web.charset import decode_bytes
 
 __all__ = [
     "ExtractedPage",
     "ExtractionError",
     "extract_article",
+    "extract_bytes",
     "extract_tree",
     "parse_html",
     "strip_arabic_boilerplate",
@@ -237,6 +239,13 @@ def extract_article(
         raise ExtractionError(f"empty document: {where}")
     html = html[:max_chars]
     return extract_tree(parse_html(html, where), url, min_chars=min_chars, full=len(html) <= _LARGE_PAGE_CHARS)
+
+
+def extract_bytes(body: bytes, url: str | None = None, charset: str | None = None, **options: int) -> ExtractedPage:
+    """`extract_article` on a page's bytes, decoded as the pipeline decodes fetched pages
+    (`charset`: the HTTP header's, if any; see ``akhbar.lib.web.charset.decode_bytes``)."""
+    html, _encoding = decode_bytes(body, charset)
+    return extract_article(html, url, **options)
 
 
 def extract_tree(

@@ -25,9 +25,9 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-from akhbar.core.text import text_key
+from akhbar.core.text import text_key, word_count
 
-__all__ = ["PageLines", "RelatedLines", "drop_related_lines", "related_lines", "site_key", "visible_text", "word_count"]
+__all__ = ["PageLines", "RelatedLines", "drop_related_lines", "related_lines", "site_key", "visible_text"]
 
 # Elements that start a new visual line (HTML's block-level elements and the ones
 # CMSs use as blocks), and elements whose text is never page text.
@@ -52,23 +52,9 @@ _ASSET = re.compile(r"\.(?:jpe?g|png|gif|webp|svg|bmp|ico|pdf|docx?|xlsx?|pptx?|
 _SENTENCE_END = re.compile(r"[.!?؟…。！？]\s*[\"'»”’)\]]*\s*$")
 # What separates a label from its link: "اقرأ أيضاً: ...", "Related - ...", "» ...".
 _LABEL_END = re.compile(r"[:：\-–—|»«›‹>•*،,]\s*$")
-# Scripts written without spaces between words: their runs count a word per two characters.
-_UNSPACED = re.compile(
-    "[\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\uff66-\uff9f]+"
-)
 _ANY_WORD = re.compile(r"\w", re.UNICODE)
 # Second-level labels under which sites register (example.com.tn, example.co.uk).
 _SECOND_LEVEL = frozenset("com net org gov edu ac co or ne go mil info".split())
-
-
-def word_count(text: str) -> int:
-    """Words in `text`, script-aware: whitespace tokens, plus one word per two characters
-    of scripts that do not separate words with spaces (Chinese, Japanese, Thai, ...)."""
-    words = sum(1 for token in text.split() if _ANY_WORD.search(token))
-    for run in _UNSPACED.findall(text):
-        words += max(1, len(run) // 2) - 1  # the run already counted as (part of) one token
-    return words
 
 
 def site_key(host: str) -> str:
@@ -266,11 +252,11 @@ def _is_related(shape: _Shape) -> bool:
     if before and after and _ANY_WORD.search(after):
         if not _LABEL_END.search(before) or word_count(after) > 3:
             return False
-    # Words outside the links: the label, a tag, and any text between two links.
-    outside = words - sum(word_count(t) for t in shape.link_texts)
-    if outside > MAX_LABEL_WORDS:
-        return False
-    if 2 * sum(len(t) for t in shape.link_texts) < len(shape.text):
+    # Words outside the links (the label, a tag, text between two links): a label's worth,
+    # and no more than the links hold.
+    linked = sum(word_count(t) for t in shape.link_texts)
+    outside = words - linked
+    if outside > MAX_LABEL_WORDS or outside > linked:
         return False
     # A label that ends a sentence before a link is a sentence ("... أمس. <a>التفاصيل</a>" is not),
     # and so is a long linked line that ends like one (a headline is shorter).
@@ -303,10 +289,23 @@ class PageLines:
         return {line.pieces[j] for line in self._lines for j, _, _ in line.links}
 
     def _related_shape(self, i: int) -> _Shape | None:
+        if not self._lines[i].links:
+            return None
         if i not in self._related:
             shape = _shape(self._lines[i], self._linker)
             self._related[i] = shape if _is_related(shape) else None
         return self._related[i]
+
+    def _labels(self, i: int) -> bool:
+        """Is line i the label of the related line after it (which has no label of its own),
+        or the heading of a run of two or more related lines?"""
+        if i + 1 >= len(self._lines) or not _is_label(self._lines[i], MAX_HEADING_WORDS):
+            return False
+        following = self._related_shape(i + 1)
+        if following is None:
+            return False
+        unlabeled = not following.before and not following.after
+        return unlabeled or (i + 2 < len(self._lines) and self._related_shape(i + 2) is not None)
 
     def related(self, kept: str) -> RelatedLines:
         """The related lines, labels and link texts among the lines `kept` may hold.
@@ -320,6 +319,12 @@ class PageLines:
         link_keys: set[str] = set()
         count = 0
         for i, line in enumerate(self._lines):
+            if not line.links:
+                # A label or heading the extractor kept, whose related lines it may have dropped.
+                text = line.text()
+                if len(text) <= 80 and text in haystack and self._labels(i):
+                    line_keys.add(_compact(text))
+                continue
             if not any(line.pieces[j] in haystack for j, _, _ in line.links):
                 continue
             shape = self._related_shape(i)
@@ -328,12 +333,6 @@ class PageLines:
             count += 1
             line_keys.add(_compact(shape.text))
             link_keys.update(_compact(t) for t in (*shape.link_texts, *shape.link_parts))
-            if i == 0 or self._related_shape(i - 1) is not None:
-                continue
-            unlabeled = not shape.before and not shape.after
-            run = i + 1 < len(self._lines) and self._related_shape(i + 1) is not None
-            if (unlabeled or run) and _is_label(self._lines[i - 1], MAX_HEADING_WORDS):
-                line_keys.add(_compact(self._lines[i - 1].text()))
         line_keys.discard("")
         link_keys.discard("")
         return RelatedLines(frozenset(line_keys), frozenset(link_keys), count)
