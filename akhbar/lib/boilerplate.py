@@ -58,7 +58,10 @@ _SOCIAL = _pattern(
 )
 _FOLLOW = _pattern(r"^(?:تابعونا|تابعنا|تابعوا|تابعوني)\s*(?:على|عبر|في)(?=\W|$)")
 _AD = _pattern(r"^(?:اعلان|اعلانات|مساح[ةه]\s+اعلاني[ةه]|advertisement)" + _SEP + "$", re.I)
-_SENTENCE_END = re.compile(r"[.!?؟…]\s*[\"'»”)]?\s*$")
+# A full stop ends a sentence; an ellipsis ("اقرأ أيضاً..") ends a label or a cut teaser.
+# Longer lines are prose: a see-also line is a label and a headline, a heading is short.
+_PROSE_CHARS = 300
+_SENTENCE_END = re.compile(r"(?<![.…])[.!?؟]\s*[\"'»”)]?\s*$")
 
 
 def _normalize(line: str) -> str:
@@ -129,6 +132,10 @@ def strip_arabic_boilerplate(text: str) -> str:
     i = 0
     while i < len(lines):
         raw = lines[i]
+        if len(raw) > _PROSE_CHARS:  # no rule matches a line this long: body prose
+            out.append(raw)
+            i += 1
+            continue
         norm = _normalize(raw)
         if not norm:
             # Keep blank lines and figures; drop bare symbols (a lone "»" from a link).

@@ -177,27 +177,30 @@ def _candidate(raw: str, method: str, lines: PageLines) -> _Candidate:
     return _Candidate(strip_arabic_boilerplate(without_related), method, listing)
 
 
-@dataclass
 class _Checks:
-    """The checks a candidate must pass, computed once per page. None of them is met by
-    boilerplate prose alone (see the module docstring)."""
+    """The checks a candidate must pass, for one page. None of them is met by boilerplate
+    prose alone (see the module docstring)."""
 
-    min_chars: int
-    link_texts: set[str]
-    block: str  # the page's largest paragraph block
-    reference: Counter[str]  # its tokens
-
-    @classmethod
-    def for_page(cls, min_chars: int, link_texts: set[str], block: str) -> _Checks:
-        return cls(min_chars, link_texts, block, Counter(text_key(block).split()))
+    def __init__(self, min_chars: int, link_texts: set[str], block: str):
+        self.min_chars = min_chars
+        self.link_texts = link_texts
+        self.block = block  # the page's largest paragraph block
+        self._reference: Counter[str] | None = None  # its tokens, when first needed
+        self._prose: dict[str, int] = {}
 
     def prose(self, text: str) -> int:
-        return _prose_length(text, self.link_texts)
+        if text not in self._prose:
+            self._prose[text] = _prose_length(text, self.link_texts)
+        return self._prose[text]
 
     def misses_block(self, text: str) -> bool:
         """True when the page's paragraph block is larger than `text` and `text` holds
         less than half of it: the extractor kept something else than the article."""
-        return len(self.block) > len(text) and _coverage(text, self.reference) < MIN_COVERAGE
+        if len(self.block) <= len(text):
+            return False
+        if self._reference is None:
+            self._reference = Counter(text_key(self.block).split())
+        return _coverage(text, self._reference) < MIN_COVERAGE
 
     def score(self, candidate: _Candidate) -> tuple[bool, bool, bool, int]:
         """Enough prose, the paragraph block covered, not mostly a listing of other
@@ -257,7 +260,7 @@ def extract_tree(
     """
     where = repr(url) if url else "page"
     lines = PageLines(tree, url)
-    checks = _Checks.for_page(min_chars, lines.link_texts(), _largest_paragraph_block(tree))
+    checks = _Checks(min_chars, lines.link_texts(), _largest_paragraph_block(tree))
 
     best = _candidate(_trafilatura(tree, url, fast=True), "trafilatura", lines)
     if not checks.passes(best):

@@ -19,7 +19,7 @@ worth of words), not a label.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -41,6 +41,7 @@ _SKIP = frozenset("script style noscript template svg math iframe object select 
 # A label is at most this many words (a sentence is longer), a related line at most
 # this many (two headlines and a label).
 MAX_LABEL_WORDS = 6
+MAX_SEPARATED_LABEL_WORDS = 10
 MAX_HEADING_WORDS = 8
 MAX_LINE_WORDS = 45
 # A linked line this long that ends with a full stop is a sentence, not a headline.
@@ -49,9 +50,12 @@ MIN_SENTENCE_WORDS = 15
 MAX_LABEL_CHARS = 40
 # Link targets that are files, not article pages.
 _ASSET = re.compile(r"\.(?:jpe?g|png|gif|webp|svg|bmp|ico|pdf|docx?|xlsx?|pptx?|zip|rar|mp[34]|m4a|wav|ogg|avi|mov)$", re.I)
-_SENTENCE_END = re.compile(r"[.!?؟…。！？]\s*[\"'»”’)\]]*\s*$")
+# A full stop ends a sentence; an ellipsis ("اقرأ أيضاً..", "Read more…") ends a label.
+_SENTENCE_END = re.compile(r"(?<![.…])[.!?؟。！？]\s*[\"'»”’)\]]*\s*$")
 # What separates a label from its link: "اقرأ أيضاً: ...", "Related - ...", "» ...".
 _LABEL_END = re.compile(r"[:：\-–—|»«›‹>•*،,]\s*$")
+# What may end a longer label: a colon, a dash, a bar or an arrow (not a comma or a quote).
+_LONG_LABEL_END = re.compile(r"[:：\-–—|›>•]\s*$")
 _ANY_WORD = re.compile(r"\w", re.UNICODE)
 # Second-level labels under which sites register (example.com.tn, example.co.uk).
 _SECOND_LEVEL = frozenset("com net org gov edu ac co or ne go mil info".split())
@@ -66,16 +70,21 @@ def site_key(host: str) -> str:
     return ".".join(labels[-2:])
 
 
-@dataclass
 class _Line:
     """One visual line: its text pieces and links, in order."""
 
-    pieces: list[str] = field(default_factory=list)
-    # (index in pieces, href, texts of the block elements inside the link)
-    links: list[tuple[int, str, list[str]]] = field(default_factory=list)
+    __slots__ = ("_text", "links", "pieces")
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        # (index in pieces, href, texts of the block elements inside the link)
+        self.links: list[tuple[int, str, list[str]]] = []
+        self._text: str | None = None
 
     def text(self) -> str:
-        return " ".join(" ".join(self.pieces).split())
+        if self._text is None:
+            self._text = " ".join(" ".join(self.pieces).split())
+        return self._text
 
 
 @dataclass(frozen=True)
@@ -102,8 +111,14 @@ class _Linker:
         pages = [u for u in (url, *_meta_urls(tree)) if u]
         self._sites = {site_key(host) for u in pages if (host := _hostname(u))}
         self._self = {_page_id(u) for u in pages}
+        self._seen: dict[str, bool] = {}
 
     def is_article_link(self, href: str) -> bool:
+        if href not in self._seen:
+            self._seen[href] = self._is_article_link(href)
+        return self._seen[href]
+
+    def _is_article_link(self, href: str) -> bool:
         href = href.strip()
         if not href or href.startswith("#"):
             return False
@@ -170,7 +185,8 @@ def _render_lines(root: lxml.html.HtmlElement) -> list[_Line]:
                     walker.skip_subtree()
                     text = " ".join(element.text_content().split())
                     if text:
-                        current.links.append((len(current.pieces), href, _block_parts(element)))
+                        parts = _block_parts(element) if len(element) else []
+                        current.links.append((len(current.pieces), href, parts))
                         current.pieces.append(text)
                     continue
             text = element.text
@@ -254,9 +270,11 @@ def _is_related(shape: _Shape) -> bool:
             return False
     # Words outside the links (the label, a tag, text between two links): a label's worth,
     # and no more than the links hold.
+    # A label that ends with a colon or dash right before the link may be longer.
     linked = sum(word_count(t) for t in shape.link_texts)
     outside = words - linked
-    if outside > MAX_LABEL_WORDS or outside > linked:
+    limit = MAX_SEPARATED_LABEL_WORDS if (_LONG_LABEL_END.search(before) and not after) else MAX_LABEL_WORDS
+    if outside > limit or outside > linked:
         return False
     # A label that ends a sentence before a link is a sentence ("... أمس. <a>التفاصيل</a>" is not),
     # and so is a long linked line that ends like one (a headline is shorter).
@@ -314,18 +332,27 @@ class PageLines:
         related line carries no label of its own; a heading (up to 8 words) before a run
         of two or more related lines is the list's heading.
         """
-        haystack = " ".join(kept.split())
+        # A related line, its link or its label starts or ends a line of the kept text;
+        # a word that a link shares with a sentence does not.
+        edges = "\n" + "\n".join(_trim(line) for line in kept.splitlines()) + "\n"
+
+        def at_edge(text: str) -> bool:
+            text = _trim(text)
+            return bool(text) and (f"\n{text}" in edges or f"{text}\n" in edges)
+
         line_keys: set[str] = set()
         link_keys: set[str] = set()
         count = 0
         for i, line in enumerate(self._lines):
             if not line.links:
                 # A label or heading the extractor kept, whose related lines it may have dropped.
+                if i + 1 == len(self._lines) or not self._lines[i + 1].links:
+                    continue
                 text = line.text()
-                if len(text) <= 80 and text in haystack and self._labels(i):
+                if len(text) <= 80 and at_edge(text) and self._labels(i):
                     line_keys.add(_compact(text))
                 continue
-            if not any(line.pieces[j] in haystack for j, _, _ in line.links):
+            if not any(at_edge(line.pieces[j]) for j, _, _ in line.links):
                 continue
             shape = self._related_shape(i)
             if shape is None:
@@ -338,11 +365,19 @@ class PageLines:
         return RelatedLines(frozenset(line_keys), frozenset(link_keys), count)
 
 
+_ENDS = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+def _trim(text: str) -> str:
+    """`text` with its whitespace collapsed and without punctuation at either end."""
+    return _ENDS.sub("", " ".join(text.split()))
+
+
 def related_lines(tree: lxml.html.HtmlElement, url: str | None = None, kept: str | None = None) -> RelatedLines:
     """The related-article lines of a parsed page (of those `kept` holds, when given)."""
     pages = PageLines(tree, url)
     if kept is None:
-        kept = " ".join(" ".join(line.pieces) for line in pages._lines)
+        kept = "\n".join(line.text() for line in pages._lines)
     return pages.related(kept)
 
 
