@@ -63,7 +63,8 @@ UNSPACED_SCRIPT = re.compile(
     "\uf900-\ufaff\uff66-\uff9f]"
 )
 _UNSPACED_RUN = re.compile(UNSPACED_SCRIPT.pattern + "+")
-_WORD_CHAR = re.compile(r"\w", re.UNICODE)
+# A whitespace-separated token that holds a letter or digit.
+_WORD_TOKEN = re.compile(r"[^\s\w]*\w\S*", re.UNICODE)
 
 # Proclitic strings (conjunction, preposition, article and their combinations), in normalized
 # spelling, longest first: the one list that NER features and near-dup stems both use.
@@ -124,7 +125,8 @@ def word_count(text: str) -> int:
     """Words in `text`, script-aware: whitespace tokens that hold a letter or digit, plus one
     word per two characters of scripts written without spaces (Chinese, Japanese, Thai, ...),
     so a prose test works on every page."""
-    words = sum(1 for token in text.split() if _WORD_CHAR.search(token))
-    for run in _UNSPACED_RUN.findall(text):
-        words += max(1, len(run) // 2) - 1  # the run already counted as (part of) one token
+    words = len(_WORD_TOKEN.findall(text))
+    if UNSPACED_SCRIPT.search(text):
+        for run in _UNSPACED_RUN.findall(text):
+            words += max(1, len(run) // 2) - 1  # the run already counted as (part of) one token
     return words

@@ -60,7 +60,9 @@ _FOLLOW = _pattern(r"^(?:تابعونا|تابعنا|تابعوا|تابعوني
 _AD = _pattern(r"^(?:اعلان|اعلانات|مساح[ةه]\s+اعلاني[ةه]|advertisement)" + _SEP + "$", re.I)
 # A full stop ends a sentence; an ellipsis ("اقرأ أيضاً..") ends a label or a cut teaser.
 # Longer lines are prose: a see-also line is a label and a headline, a heading is short.
-_PROSE_CHARS = 300
+_PROSE_CHARS = 250
+# Headings, share, follow and advertisement lines are at most this long (see _is_headline_like).
+_SHORT_CHARS = 160
 _SENTENCE_END = re.compile(r"(?<![.…])[.!?؟]\s*[\"'»”)]?\s*$")
 
 
@@ -132,8 +134,10 @@ def strip_arabic_boilerplate(text: str) -> str:
     i = 0
     while i < len(lines):
         raw = lines[i]
-        if len(raw) > _PROSE_CHARS:  # no rule matches a line this long: body prose
-            out.append(raw)
+        if len(raw) > _SHORT_CHARS:
+            # Only a "شاهد أيضاً: <headline>" line is this long; its start tells.
+            if len(raw) > _PROSE_CHARS or not _SEE_ALSO_SEPARATED.match(_normalize(raw[:60])):
+                out.append(raw)
             i += 1
             continue
         norm = _normalize(raw)

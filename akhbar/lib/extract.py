@@ -290,6 +290,11 @@ def extract_tree(
     )
 
 
+_CELL_EDGES = re.compile(r"^\|\s*|\s*\|$")
+
+
 def _tidy(text: str) -> str:
-    lines = (" ".join(line.split()) for line in text.splitlines())
+    """Whitespace collapsed, blank lines dropped, and table rows without their outer bars
+    ("| paragraph |" from a body laid out in a table reads as the paragraph)."""
+    lines = (_CELL_EDGES.sub("", " ".join(line.split())) for line in text.splitlines())
     return "\n".join(line for line in lines if line)

@@ -19,6 +19,7 @@ worth of words), not a label.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -44,6 +45,7 @@ MAX_LABEL_WORDS = 6
 MAX_SEPARATED_LABEL_WORDS = 10
 MAX_HEADING_WORDS = 8
 MAX_LINE_WORDS = 45
+MAX_LINE_CHARS = 400
 # A linked line this long that ends with a full stop is a sentence, not a headline.
 MIN_SENTENCE_WORDS = 15
 # A label's length in key characters (spaces and punctuation removed): six words.
@@ -89,11 +91,12 @@ class _Line:
 
 @dataclass(frozen=True)
 class RelatedLines:
-    """Keys (``text_key`` without spaces) of a page's related-article lines, their labels and
-    their links' texts."""
+    """A page's related-article lines, their labels and their links' texts, as keys
+    (``text_key`` without spaces) and as the texts an extracted line holds when it is one."""
 
     line_keys: frozenset[str]
     link_keys: frozenset[str]
+    texts: frozenset[str]  # link and label texts, trimmed: a matching line contains one
     count: int  # related lines found
 
     def __bool__(self) -> bool:
@@ -333,24 +336,25 @@ class PageLines:
         of two or more related lines is the list's heading.
         """
         # A related line, its link or its label starts or ends a line of the kept text;
-        # a word that a link shares with a sentence does not.
-        edges = "\n" + "\n".join(_trim(line) for line in kept.splitlines()) + "\n"
+        # a word that a link shares with a sentence does not. Prose lines are too long to matter.
+        edges = "\n" + "\n".join(_trim(line) for line in kept.splitlines() if len(line) <= MAX_LINE_CHARS) + "\n"
 
-        def at_edge(text: str) -> bool:
+        def at_edge(text: str) -> str:
             text = _trim(text)
-            return bool(text) and (f"\n{text}" in edges or f"{text}\n" in edges)
+            return text if text and (f"\n{text}" in edges or f"{text}\n" in edges) else ""
 
         line_keys: set[str] = set()
         link_keys: set[str] = set()
+        texts: set[str] = set()
         count = 0
         for i, line in enumerate(self._lines):
             if not line.links:
                 # A label or heading the extractor kept, whose related lines it may have dropped.
-                if i + 1 == len(self._lines) or not self._lines[i + 1].links:
+                if i + 1 == len(self._lines) or not self._lines[i + 1].links or len(line.text()) > 80:
                     continue
-                text = line.text()
-                if len(text) <= 80 and at_edge(text) and self._labels(i):
-                    line_keys.add(_compact(text))
+                if (label := at_edge(line.text())) and self._labels(i):
+                    line_keys.add(_compact(label))
+                    texts.add(label)
                 continue
             if not any(at_edge(line.pieces[j]) for j, _, _ in line.links):
                 continue
@@ -359,18 +363,28 @@ class PageLines:
                 continue
             count += 1
             line_keys.add(_compact(shape.text))
-            link_keys.update(_compact(t) for t in (*shape.link_texts, *shape.link_parts))
+            for link in (*shape.link_texts, *shape.link_parts):
+                link_keys.add(_compact(link))
+                texts.add(_trim(link))
         line_keys.discard("")
         link_keys.discard("")
-        return RelatedLines(frozenset(line_keys), frozenset(link_keys), count)
+        texts.discard("")
+        return RelatedLines(frozenset(line_keys), frozenset(link_keys), frozenset(texts), count)
 
 
-_ENDS = re.compile(r"^[\W_]+|[\W_]+$")
+_NON_WORD_RUN = re.compile(r"[\W_]+")
+_NON_WORD_END = re.compile(r"[\W_]+$")
 
 
 def _trim(text: str) -> str:
-    """`text` with its whitespace collapsed and without punctuation at either end."""
-    return _ENDS.sub("", " ".join(text.split()))
+    """`text` in NFC (as extractors print it), its whitespace collapsed, without punctuation
+    at either end."""
+    text = unicodedata.normalize("NFC", " ".join(text.split()))
+    if (lead := _NON_WORD_RUN.match(text)) is not None:
+        text = text[lead.end():]
+    if text and not text[-1].isalnum() and (tail := _NON_WORD_END.search(text)) is not None:
+        text = text[: tail.start()]
+    return text
 
 
 def related_lines(tree: lxml.html.HtmlElement, url: str | None = None, kept: str | None = None) -> RelatedLines:
@@ -391,16 +405,14 @@ def drop_related_lines(text: str, related: RelatedLines) -> str:
 
     A line matches when its key is one of them, or when it starts or ends with a
     related link's text and the rest is no longer than a label (the extractor may
-    join a label and its link differently than the page's lines do).
+    join a label and its link differently than the page's lines do). Only short
+    lines that hold one of the related texts are keyed.
     """
     if not related:
         return text
-    # A line this long is prose: no related line, nor a link and a label, is (a cheap bound
-    # on the raw line, which is never much shorter than its key).
-    longest = 2 * max(map(len, related.line_keys | related.link_keys)) + 40
     kept = []
     for line in text.splitlines():
-        if len(line) <= longest:
+        if len(line) <= MAX_LINE_CHARS and any(t in line for t in related.texts):
             key = _compact(line)
             if key and (key in related.line_keys or key in related.link_keys or _holds_link(key, related.link_keys)):
                 continue
