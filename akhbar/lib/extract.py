@@ -24,6 +24,8 @@ that paragraph block itself.
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ from datetime import datetime
 import lxml.html
 import trafilatura
 from lxml import etree
+from trafilatura.settings import Extractor
 
 from akhbar.core.text import detect_language, text_key, word_count
 from akhbar.lib.boilerplate import strip_arabic_boilerplate
@@ -70,7 +73,11 @@ class ExtractedPage:
     # "trafilatura" (the fast pass), "trafilatura+fallback" (the full cascade, recall
     # mode or the page's largest paragraph block)
     method: str
-    language: str = "other"  # "ar" when most letters of title and text are Arabic (detect_language)
+
+    @property
+    def language(self) -> str:
+        """"ar" when most letters of the title and text are Arabic, else "other" (detect_language)."""
+        return detect_language(f"{self.title or ''}\n{self.text}")
 
 
 class ExtractionError(Exception):
@@ -102,19 +109,21 @@ def parse_html(html: str, where: str = "page") -> lxml.html.HtmlElement:
 
 # --- trafilatura ----------------------------------------------------------------
 
-_OPTIONS = dict(
-    include_comments=False,
-    include_tables=True,
-    include_images=False,
-    include_links=False,
-    with_metadata=False,
-    output_format="python",
-)
+@functools.cache
+def _extractor(fast: bool = False, favor_recall: bool = False) -> Extractor:
+    """trafilatura's options for one mode, built once per process (building them reads its
+    configuration each time): comments off, tables on, no metadata (read from our tree)."""
+    return Extractor(
+        output_format="python", fast=fast, recall=favor_recall, comments=False, tables=True,
+        images=False, links=False, with_metadata=False,
+    )
 
 
 def _trafilatura(tree: lxml.html.HtmlElement, url: str | None, **mode: bool) -> str:
     """trafilatura's main text in one mode; "" when it finds none."""
-    doc = trafilatura.bare_extraction(tree, url=url, **_OPTIONS, **mode)
+    options = copy.copy(_extractor(**mode))
+    options.url = options.source = url
+    doc = trafilatura.bare_extraction(tree, options=options)
     return (doc.text or "") if doc is not None else ""
 
 
@@ -279,14 +288,8 @@ def extract_tree(
         raise ExtractionError(
             f"no main text found in {where}: {found} chars of prose after cleanup, need {min_chars}"
         )
-    text = _tidy(text)
-    title = page_title(tree)
     return ExtractedPage(
-        text=text,
-        title=title,
-        published=page_published(tree, url),
-        method=best.method,
-        language=detect_language(f"{title or ''}\n{text}"),
+        text=_tidy(text), title=page_title(tree), published=page_published(tree, url), method=best.method
     )
 
 

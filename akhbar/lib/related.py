@@ -7,13 +7,15 @@ linked headlines. The labels come in dozens of wordings in every language; the
 shape does not: a short line whose text is mostly links to *other pages of the
 same site*, with at most a short label around them.
 
-`related_lines` renders the page's DOM into visual lines (a block element or a
-``<br>`` ends a line, as a browser would break it), classifies each line and
-returns the keys (``text_key``) of the related lines, their labels and their
-link texts. `drop_related_lines` then removes the lines of an extracted text
-whose key matches. Body prose that merely contains a link is kept: the text
-around the link is a sentence (words on both sides, or more than a label's
-worth of words), not a label.
+`PageLines` renders the page's DOM into visual lines once (a block element or a
+``<br>`` ends a line, as a browser would break it). `PageLines.related(text)`
+classifies the lines an extracted text may hold (those with a link whose text
+starts or ends one of its lines) and returns the keys (``text_key``) of the
+related lines, their labels and their link texts; `drop_related_lines` removes
+the lines of the extracted text that match. Body prose that merely contains a
+link is kept: the text around the link is a sentence (words on both sides, or
+more than a label's worth of words), not a label. The rule's thresholds are the
+constants below; docs/extraction.md states it in full.
 """
 
 from __future__ import annotations
@@ -172,14 +174,17 @@ def _render_lines(root: lxml.html.HtmlElement) -> list[_Line]:
     """The page's visual lines, in document order: a block element or <br> ends a line."""
     lines: list[_Line] = []
     current = _Line()
+    block, skip = _BLOCK, _SKIP
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, element in walker:
-        tag = element.tag if isinstance(element.tag, str) else ""
+        tag = element.tag
+        if tag.__class__ is not str:  # an entity or other special node
+            tag = ""
         if event == "start":
-            if tag in _SKIP:
+            if tag in skip:
                 walker.skip_subtree()
                 continue
-            if tag in _BLOCK and current.pieces:
+            if tag in block and current.pieces:
                 lines.append(current)
                 current = _Line()
             if tag == "a":
@@ -194,7 +199,7 @@ def _render_lines(root: lxml.html.HtmlElement) -> list[_Line]:
                     continue
             text = element.text
         else:
-            if tag in _BLOCK and current.pieces:
+            if tag in block and current.pieces:
                 lines.append(current)
                 current = _Line()
             text = element.tail
