@@ -17,7 +17,7 @@ from akhbar.lib.web.http import HttpConfig
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="akhbar extract",
-        description=__doc__.splitlines()[0].split(": ", 1)[1],
+        description="The main text of saved pages or URLs, without page furniture or related-article lines.",
         epilog="Exit status: 0 when every input gave a text, 1 when some failed (each says why), 2 on bad usage.",
     )
     parser.add_argument("inputs", nargs="+", metavar="FILE_OR_URL",

@@ -77,3 +77,12 @@ def test_usage_errors(tmp_path: Path, capsys):
         except SystemExit as exc:
             code = exc.code
         assert code == 2, argv
+
+
+def test_standard_input(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(synthetic_page().encode("cp1256", "xmlcharrefreplace"))))
+    assert akhbar(["extract", "-", "--json"]) == 0
+    record = _records(capsys)[0]
+    assert record["input"] == "-" and BODY[0] in record["text"]
