@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -36,6 +37,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not is_url(args.url):
             parser.error(f"--url {args.url!r} is not an http(s) URL")
     http = HttpConfig(allow_loopback=args.allow_loopback, allow_private=args.allow_private)
+    try:
+        return _print_records(args, http)
+    except BrokenPipeError:  # the reader stopped (| head): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _print_records(args: argparse.Namespace, http: HttpConfig) -> int:
     failed = 0
     for record in extract_inputs(args.inputs, http, args.url):
         if "error" in record:
