@@ -5,6 +5,7 @@
     akhbar demo [--output DIR] [--streaming --duration S] [options]
     akhbar serve-sample [--port N] [--faults]
     akhbar eval ner|events|dedup|geo [...]
+    akhbar extract FILE_OR_URL... [--url URL] [--json]
     akhbar compact DIR [...]
     akhbar report DIR [...]
 
@@ -24,6 +25,7 @@ COMMANDS = {
     "submit": "akhbar.cli.run:submit_command",
     "demo": "akhbar.cli.run:demo_command",
     "eval": "akhbar.cli.evaluate:main",
+    "extract": "akhbar.cli.extract:main",
     "serve-sample": "akhbar.cli.serve_sample:main",
     "compact": "akhbar.cli.compact:main",
     "report": "akhbar.cli.report:main",

@@ -23,6 +23,8 @@ __all__ = [
     "strip_proclitic",
     "text_hash",
     "text_key",
+    "UNSPACED_SCRIPT",
+    "word_count",
 ]
 
 # Harakat, tanween, shadda, sukun, superscript alef, Quranic annotation marks (combining marks only).
@@ -58,6 +60,15 @@ ARABIC_LETTER = re.compile(
 # Extended-A, presentation forms), for character classes: "[" + ARABIC_SCRIPT + "]".
 ARABIC_SCRIPT = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
 _ANY_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+# Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, kana, CJK ideographs,
+# halfwidth katakana. Word counts and token bags treat their characters apart.
+UNSPACED_SCRIPT = re.compile(
+    "[\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uf900-\ufaff\uff66-\uff9f]"
+)
+_UNSPACED_RUN = re.compile(UNSPACED_SCRIPT.pattern + "+")
+# A whitespace-separated token that holds a letter or digit.
+_WORD_TOKEN = re.compile(r"[^\s\w]*\w\S*", re.UNICODE)
 
 # Proclitic strings (conjunction, preposition, article and their combinations), in normalized
 # spelling, longest first: the one list that NER features and near-dup stems both use.
@@ -115,3 +126,14 @@ def arabic_ratio(text: str) -> float:
 def detect_language(text: str, threshold: float = 0.5) -> str:
     """'ar' when most letters are Arabic, else 'other': enough to route non-Arabic feeds."""
     return "ar" if arabic_ratio(text) >= threshold else "other"
+
+
+def word_count(text: str) -> int:
+    """Words in `text`, script-aware: whitespace tokens that hold a letter or digit, plus one
+    word per two characters of scripts written without spaces (Chinese, Japanese, Thai, ...),
+    so a prose test works on every page."""
+    words = len(_WORD_TOKEN.findall(text))
+    if UNSPACED_SCRIPT.search(text):
+        for run in _UNSPACED_RUN.findall(text):
+            words += max(1, len(run) // 2) - 1  # the run already counted as (part of) one token
+    return words
