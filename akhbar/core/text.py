@@ -16,6 +16,7 @@ __all__ = [
     "ARABIC_LETTER",
     "ARABIC_SCRIPT",
     "PROCLITICS",
+    "TASHKEEL",
     "arabic_ratio",
     "detect_language",
     "normalize_arabic",

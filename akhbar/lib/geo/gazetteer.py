@@ -33,17 +33,23 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from akhbar.core.text import TASHKEEL
 from akhbar.lib.geo.names import marked_key, place_key
 
 LOG = logging.getLogger(__name__)
 
 # Bump when the build changes what it writes (the cache key includes it).
-BUILD_VERSION = "4"
+BUILD_VERSION = "5"
 MIN_POPULATION = 0  # every place of the 1,000+ file: it also lists seats whose population GeoNames lacks (0)
 KINDS = ("country", "region", "city", "adj", "none")
 
-# Arabic-script names whose letters are all in the Arabic block (not Persian/Urdu-only letters).
-_ARABIC_NAME = re.compile("^[\u0621-\u063a\u0641-\u064a\u064b-\u0652\u0670 \\-'’.()]+$")
+# Arabic-script names whose letters, once the marks (akhbar.core.text) are set aside, are all in the
+# Arabic block (not Persian/Urdu-only letters).
+_ARABIC_NAME = re.compile("^[\u0621-\u063a\u0641-\u064a \\-'’.()]+$")
+
+
+def _is_arabic_name(name: str) -> bool:
+    return bool(_ARABIC_NAME.match(TASHKEEL.sub("", name)))
 
 
 class GazetteerError(ValueError):
@@ -148,7 +154,7 @@ def _split_country_name(arabic: str) -> list[str]:
     head_key = place_key(head)
     if tail and head_key and head_key in place_key(tail):  # "كوريا، جمهورية كوريا", not "تايوان، محافظة صينية"
         names.append(tail.strip())
-    return [n for n in names if n and _ARABIC_NAME.match(n)]
+    return [n for n in names if n and _is_arabic_name(n)]
 
 
 def _cities(min_population: int) -> dict[int, dict]:
@@ -278,7 +284,7 @@ def build_gazetteer(aliases: Path | None = None, min_population: int = MIN_POPUL
     cities = _cities(min_population) if cities is None else cities
     for c in cities.values():
         # Two-letter keys ("ام", "اب") are words far more often than places: aliases may still add them.
-        arabic = [a for a in c.get("alternatenames", ()) if _ARABIC_NAME.match(a) and len(place_key(a)) >= 3]
+        arabic = [a for a in c.get("alternatenames", ()) if _is_arabic_name(a) and len(place_key(a)) >= 3]
         if arabic:
             slot = b.place(_city_place(c))
             for name in arabic:
