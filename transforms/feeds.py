@@ -78,10 +78,12 @@ class PollFeedFn(beam.DoFn):
         for item in items:
             self._items_seen.inc()
             key = entry_key(item)
-            if key in feed_state.seen:
+            repeated = key in feed_state.seen
+            # Every sighting refreshes the entry: the entries still in the feed are never forgotten.
+            feed_state.remember(key, now.timestamp(), self._config.remember_entries, keep=len(items))
+            if repeated:
                 self._items_repeated.inc()
                 continue
-            feed_state.remember(key, now.timestamp(), self._config.remember_entries)
             yield item
         state.write(feed_state)
 
@@ -99,7 +101,7 @@ class PollFeedFn(beam.DoFn):
             self._unchanged.inc()
             return []
         content_type = response.headers.get("content-type")
-        parsed = parse_feed(response.body, feed_url, content_type, now)
+        parsed = parse_feed(response.body, feed_url, content_type, now, base_url=response.url)
         feed_state.body_hash = body_hash
         if parsed.charset_repaired:
             self._repaired.inc()
