@@ -27,4 +27,4 @@ def feed_item(**overrides) -> FeedItem:
 
 def article(text: str = "نص الخبر الكامل عن اجتماع الوزراء في العاصمة", **item_overrides) -> Article:
     item = feed_item(**item_overrides)
-    return build_article(item, item.link or item.feed_url, text, "page", None, None, T0)
+    return build_article(item, item.link, text, "page", None, None, T0)

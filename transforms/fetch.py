@@ -46,7 +46,7 @@ class FetchArticleFn(beam.DoFn):
         page: ExtractedPage | None = None
         fetch_error: str | None = None
         if url is None:
-            fetch_error = "no_link: the feed entry has no link"
+            fetch_error = "no_link: the feed entry has no usable link"
         elif self._config.fetch_pages:
             try:
                 page = fetch_page(self._client, url)
@@ -67,7 +67,7 @@ class FetchArticleFn(beam.DoFn):
         text, source = chosen
         if source != "page":
             self._from_feed.inc()
-        article = build_article(item, url or item.feed_url, text, source, page, fetch_error, fetched_at)
+        article = build_article(item, url, text, source, page, fetch_error, fetched_at)
         if article.language != "ar" and not self._config.keep_non_arabic:
             yield self._dead_letter(item, url, "not_arabic", "the article text is not Arabic (--keep_non_arabic keeps it)")
             return

@@ -3,16 +3,19 @@
 The page's main text wins unless the feed carries more of the article; the
 article records which text it carries (``text_source``) and why
 (``fetch_error``). Publication time comes from the feed, else the page, else
-the fetch time (``published_source``), always in UTC.
+the fetch time (``published_source``), always in UTC; a date before 1990 or
+more than a day after the fetch is not believed. The article's identity is
+``akhbar.lib.identity.item_identity``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from akhbar.core.text import detect_language, text_hash, text_key
-from akhbar.core.urls import article_id, canonical_url
+from akhbar.core.urls import article_id
 from akhbar.lib.extract import ExtractedPage, ExtractionError, extract_article
+from akhbar.lib.identity import item_identity, item_url
 from akhbar.lib.web.charset import decode_bytes
 from akhbar.lib.web.http import HttpClient, HttpConfig
 from akhbar.schemas.records import Article, FeedItem
@@ -25,12 +28,15 @@ class FetchConfig:
     keep_non_arabic: bool = False
 
 
-def article_url(item: FeedItem) -> str | None:
-    if item.link:
-        return item.link
-    if item.guid and item.guid.startswith(("http://", "https://")):
-        return item.guid
-    return None
+article_url = item_url
+
+EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=timezone.utc)
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def plausible_time(value: datetime | None, fetched_at: datetime) -> bool:
+    """A publication time worth believing: from 1990 to a day after the fetch (else the fetch time is used)."""
+    return value is not None and EARLIEST_PLAUSIBLE <= value <= fetched_at + FUTURE_TOLERANCE
 
 
 def strip_leading_title(text: str, titles: list[str | None]) -> str:
@@ -65,25 +71,29 @@ def choose_text(item: FeedItem, page: ExtractedPage | None) -> tuple[str, str] |
 
 def build_article(
     item: FeedItem,
-    url: str,
+    url: str | None,
     text: str,
     text_source: str,
     page: ExtractedPage | None,
     fetch_error: str | None,
     fetched_at: datetime,
 ) -> Article:
-    """An Article with its keys: canonical URL, stable id, normalized text hash, UTC times."""
-    canonical = canonical_url(url)
-    if item.published is not None:
+    """An Article with its keys: identity (canonical URL), stable id, normalized text hash, UTC times.
+
+    ``url`` is the page's URL, None for an item without a usable link: then its
+    feed-scoped identity stands in the ``url`` column too.
+    """
+    canonical = item_identity(item, url)
+    if plausible_time(item.published, fetched_at):
         published, published_source = item.published, "feed"
-    elif page is not None and page.published is not None:
+    elif page is not None and plausible_time(page.published, fetched_at):
         published, published_source = page.published, "page"
     else:
         published, published_source = fetched_at, "fetched"
     title = item.title or (page.title if page else None)
     return Article(
         article_id=article_id(canonical),
-        url=url,
+        url=url or canonical,
         canonical_url=canonical,
         feed_url=item.feed_url,
         outlet=item.outlet,
@@ -111,4 +121,4 @@ def fetch_page(client: HttpClient, url: str) -> ExtractedPage:
 
 
 __all__ = ["ExtractionError", "FetchConfig", "article_url", "build_article", "choose_text", "fetch_page",
-           "strip_leading_title"]
+           "plausible_time", "strip_leading_title"]
