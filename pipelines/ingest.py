@@ -20,6 +20,10 @@ seconds until stopped, or for --duration seconds)::
 
 Every item read is accounted for by the run's counters:
 ``items_seen = rows_written_articles + duplicates + items_dead_lettered``.
+
+Reruns and restarts over the same ``--output`` write each article once: what
+is already there (read from the output's key columns at start) counts as
+``duplicates_in_output``. Delete the output folder to start fresh.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ from dataclasses import dataclass
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
+from apache_beam.utils.shared import Shared
 from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
 from akhbar.lib.enrichment import Enricher
@@ -41,7 +46,7 @@ from akhbar.lib.ner.enricher import NerEnricher
 from akhbar.pipelines import flink
 from akhbar.pipelines.options import AkhbarOptions
 from akhbar.schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
-from akhbar.transforms.dedup import DedupExact
+from akhbar.transforms.dedup import DedupExact, SkipWritten
 from akhbar.transforms.enrich import DEAD_LETTER as ENRICH_DEAD_LETTER
 from akhbar.transforms.enrich import Enrich
 from akhbar.transforms.feeds import PollFeeds
@@ -97,8 +102,12 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
     """The ingest graph on ``pipeline``; ``enrichers`` default to the options' models."""
     streaming = bool(opts.view_as(StandardOptions).streaming)
     polled = poll_requests(pipeline, feeds, opts, streaming) | "PollFeeds" >> PollFeeds(opts.poll_config())
-    fetched = polled.items | "FetchArticles" >> FetchArticles(opts.fetch_config())
-    articles = fetched.articles | "DedupExact" >> DedupExact(streaming=streaming, ttl_s=opts.dedup_ttl)
+    # What earlier runs wrote to this output is read back once per worker: never fetched or written again.
+    written, shared = opts.written_keys(), Shared()
+    items = polled.items | "SkipWrittenItems" >> SkipWritten(written, shared)
+    fetched = items | "FetchArticles" >> FetchArticles(opts.fetch_config())
+    articles = fetched.articles | "DedupExact" >> DedupExact(
+        streaming=streaming, ttl_s=opts.dedup_ttl, written=written, shared=shared)
     on_flink_streaming = streaming and flink.is_flink(opts)
     if on_flink_streaming:  # see flink.stamp_processing_time
         articles = flink.stamp_processing_time(articles, "StampAfterDedup")

@@ -13,6 +13,7 @@ from akhbar.lib.articles import FetchConfig
 from akhbar.lib.feeds import PollConfig
 from akhbar.lib.models import choose_near_dup_model
 from akhbar.lib.neardup import DEFAULT_TTL_S as NEAR_DUP_TTL_S
+from akhbar.lib.output_keys import OutputKeysSpec
 from akhbar.lib.web.http import HttpConfig
 from akhbar.transforms.dedup import DEFAULT_TTL_S
 from akhbar.transforms.neardup import DedupNearOptions
@@ -54,9 +55,11 @@ class AkhbarOptions(PipelineOptions):
         parser.add_argument("--keep_non_arabic", action="store_true", default=False,
                             help="Write non-Arabic articles instead of dead-lettering them.")
         parser.add_argument("--dedup_ttl", type=int, default=DEFAULT_TTL_S,
-                            help="Streaming: seconds a dedup key is remembered (default 7 days).")
+                            help="Seconds a dedup key is remembered in streaming state, and how far back (by "
+                                 "publication date) the keys already in --output are read at start (default 7 days).")
         parser.add_argument("--remember_entries", type=int, default=5000,
-                            help="Streaming: entries remembered per feed to skip re-polled items.")
+                            help="Streaming: entries remembered per feed to skip re-polled items (the most "
+                                 "recently seen; never fewer than the feed holds).")
         parser.add_argument("--write_interval", type=int, default=30,
                             help="Streaming: seconds per output window (files appear this often).")
         parser.add_argument("--max_rows_per_file", type=int, default=50_000)
@@ -106,6 +109,10 @@ class AkhbarOptions(PipelineOptions):
             max_backoff_s=self.max_backoff,
             remember_entries=self.remember_entries,
         )
+
+    def written_keys(self) -> OutputKeysSpec:
+        """The output's own keys to dedup against: partitions from ``--dedup_ttl`` ago on, new for each run."""
+        return OutputKeysSpec.for_run(self.output, self.dedup_ttl)
 
     def fetch_config(self) -> FetchConfig:
         return FetchConfig(
