@@ -55,16 +55,20 @@ def dead_letters(out: Path) -> list[dict]:
     return [dict(zip(rel.columns, row)) for row in rel.fetchall()]
 
 
-def assert_once_and_accounted(out: Path, totals: dict[str, int]) -> list[dict]:
-    """Row count == distinct articles, the files hold what the counters say, and seen = written + dups + dead."""
+def assert_once_and_accounted(out: Path, totals: dict[str, int], earlier: int = 0) -> list[dict]:
+    """Row count == distinct articles, the files hold what earlier runs and this one wrote, and the
+    counters balance: seen = written + duplicates (earlier runs' articles included) + item dead letters."""
     written = rows(out)
     ids = [r["article_id"] for r in written]
     assert len(ids) == len(set(ids)), "an article was written twice"
     assert len({r["canonical_url"] for r in written}) == len(written), "two rows share an identity"
-    assert len(written) == totals.get("rows_written_articles", 0)
-    item_dead = [d for d in dead_letters(out) if d["stage"] != "poll_feed"]
-    assert len(item_dead) == totals.get(counters.ITEMS_DEAD_LETTERED, 0)
-    assert totals[counters.ITEMS_SEEN] == len(written) + counters.duplicates_total(totals) + len(item_dead)
+    this_run = totals.get("rows_written_articles", 0)
+    assert len(written) == earlier + this_run
+    if earlier == 0:
+        item_dead = [d for d in dead_letters(out) if d["stage"] != "poll_feed"]
+        assert len(item_dead) == totals.get(counters.ITEMS_DEAD_LETTERED, 0)
+    dead = totals.get(counters.ITEMS_DEAD_LETTERED, 0)
+    assert totals[counters.ITEMS_SEEN] == this_run + counters.duplicates_total(totals) + dead
     return written
 
 
