@@ -6,8 +6,8 @@ starts by reading the key columns of the ``articles`` table already written
 (``article_id``, ``guid``, ``feed_url``, ``text_hash``), only from the
 partitions inside the dedup TTL (``date >= since``), with pyarrow's column
 projection, and keeps 64-bit digests of the three dedup keys
-(``akhbar.lib.identity.key_digest``) in sorted numpy arrays: 8 bytes per key,
-24 MB for a million articles. An item or article whose key is there was
+(``akhbar.lib.identity.key_digest``) in sorted numpy arrays with a bucket
+index (``DigestSet``): about 10 bytes per key, 30 MB for a million articles. An item or article whose key is there was
 written by an earlier run and is dropped (and counted).
 
 Files that a killed run left behind are either complete (renamed into place,
@@ -50,6 +50,36 @@ for _i, _c in enumerate(b"0123456789abcdef"):
     _HEX[_c] = _i
 for _i, _c in enumerate(b"ABCDEF"):
     _HEX[_c] = 10 + _i
+
+
+class DigestSet:
+    """A sorted uint64 array with a bucket index on the top bits: ~1 µs per lookup, ~10 bytes per key.
+
+    The digests are uniform, so 2**bits buckets of about four keys each make a
+    lookup one bucket slice instead of a binary search through numpy calls.
+    """
+
+    def __init__(self, digests: np.ndarray):
+        self.array = np.unique(digests.astype(np.uint64, copy=False))
+        self._bits = int(min(24, max(4, np.ceil(np.log2(max(len(self.array), 1) / 4 + 1)))))
+        self._shift = 64 - self._bits
+        edges = np.arange(2**self._bits + 1, dtype=np.uint64)[:-1] << np.uint64(self._shift)
+        self._starts = np.append(np.searchsorted(self.array, edges), len(self.array)).astype(np.int64)
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    @property
+    def nbytes(self) -> int:
+        return self.array.nbytes + self._starts.nbytes
+
+    def __contains__(self, digest: int) -> bool:
+        bucket = digest >> self._shift
+        lo, hi = int(self._starts[bucket]), int(self._starts[bucket + 1])
+        return lo < hi and digest in self.array[lo:hi].tolist()
+
+    def union(self, more: list[np.ndarray]) -> DigestSet:
+        return DigestSet(np.concatenate([self.array, *more])) if more else self
 
 
 class OutputKeysError(RuntimeError):
@@ -120,7 +150,7 @@ class OutputKeys:
 
     output: str
     since: str
-    digests: dict[str, np.ndarray]
+    digests: dict[str, DigestSet]
     rows: int = 0
     files: int = 0
     partitions: set[str] = field(default_factory=set)
@@ -128,7 +158,7 @@ class OutputKeys:
 
     @classmethod
     def empty(cls, output: str = "", since: str = "9999-12-31") -> OutputKeys:
-        return cls(output, since, {name: np.empty(0, dtype=np.uint64) for name in KEY_NAMES})
+        return cls(output, since, {name: DigestSet(np.empty(0, dtype=np.uint64)) for name in KEY_NAMES})
 
     @classmethod
     def load(cls, output: str, since: str) -> OutputKeys:
@@ -145,6 +175,10 @@ class OutputKeys:
     def size(self) -> int:
         return sum(len(v) for v in self.digests.values())
 
+    @property
+    def nbytes(self) -> int:
+        return sum(v.nbytes for v in self.digests.values())
+
     def holds(self, digests: Iterable[tuple[str, int]], published: datetime | None = None) -> bool:
         """Whether any of these key digests is already in the output.
 
@@ -158,12 +192,7 @@ class OutputKeys:
                 with self._lock:
                     if day not in self.partitions:
                         self._add_partitions([day])
-        for name, digest in digests:
-            array = self.digests[name]
-            i = int(np.searchsorted(array, np.uint64(digest)))
-            if i < len(array) and int(array[i]) == digest:
-                return True
-        return False
+        return any(digest in self.digests[name] for name, digest in digests)
 
     # -- reading ---------------------------------------------------------------
     def _table_dir(self) -> tuple[pafs.FileSystem, str]:
@@ -215,5 +244,4 @@ class OutputKeys:
                 ) from exc
             self.files += len(files)
         for name, parts in new.items():
-            if parts:
-                self.digests[name] = np.unique(np.concatenate([self.digests[name], *parts]))
+            self.digests[name] = self.digests[name].union(parts)

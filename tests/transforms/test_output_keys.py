@@ -4,11 +4,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from hypothesis import given
+from hypothesis import strategies as st
 
 from akhbar.lib.identity import article_digests, item_digests
-from akhbar.lib.output_keys import OutputKeys, OutputKeysSpec
+from akhbar.lib.output_keys import DigestSet, OutputKeys, OutputKeysSpec
 from akhbar.schemas.article import ARTICLES_TABLE, partition_date
 from akhbar.transforms.parquet import partition_dir, write_parquet_file
 from tests.factories import article, feed_item
@@ -85,3 +88,12 @@ def test_each_run_gets_its_own_token():
     a = OutputKeysSpec.for_run("out", 3600, now=NOW)
     b = OutputKeysSpec.for_run("out", 3600, now=NOW)
     assert a.since == b.since == "2026-11-30" and a.token != b.token
+
+
+@given(st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=300),
+       st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=50))
+def test_digest_set_membership_is_exact(stored, probes):
+    digests = DigestSet(np.array(stored, dtype=np.uint64))
+    assert len(digests) == len(set(stored))
+    for value in stored + probes:
+        assert (value in digests) == (value in set(stored))
