@@ -19,8 +19,9 @@ measures, each in a fresh process so that peak memory is its own:
 * ``lookup``: ``OutputKeys.holds`` for 200,000 articles (three keys each; half
   of them written), as ``SkipWritten`` calls it per item and per article.
 
-Prints one JSON line per measurement: seconds, rows read, peak RSS (MB) and,
-for akhbar, the size of the key index.
+Prints one JSON line per measurement: seconds, rows read, the process's RSS
+before and at its peak (MB), the 1-minute load average and, for akhbar, the
+size of the key index.
 """
 from __future__ import annotations
 
@@ -55,8 +56,16 @@ def _machine() -> str:
     return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
 
 
-def _peak_mb() -> float:
+def _memory_mb(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak) of this process, in MB; ru_maxrss would carry the parent's over exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _load_average() -> float:
+    return round(os.getloadavg()[0], 1)
 
 
 def _sentences() -> list[str]:
@@ -118,7 +127,7 @@ def measure(kind: str, root: Path, now: datetime) -> dict:
     from akhbar.lib.identity import key_digest
     from akhbar.lib.output_keys import OutputKeys
 
-    baseline = _peak_mb()
+    baseline = _memory_mb("VmRSS")
     started = time.perf_counter()
     if kind == "akhbar":
         keys = OutputKeys.load(str(root), since(now))
@@ -147,11 +156,12 @@ def measure(kind: str, root: Path, now: datetime) -> dict:
         hits = sum(keys.holds(p) for p in probes)
         seconds = time.perf_counter() - started
         return {"kind": kind, "articles": len(probes), "hits": hits, "seconds": round(seconds, 3),
-                "us_per_article": round(seconds / len(probes) * 1e6, 2)}
+                "us_per_article": round(seconds / len(probes) * 1e6, 2), "load_average": _load_average()}
     else:
         raise ValueError(kind)
     return {"kind": kind, "seconds": round(time.perf_counter() - started, 3), **result,
-            "baseline_rss_mb": round(baseline, 1), "peak_rss_mb": round(_peak_mb(), 1)}
+            "rss_before_mb": round(baseline, 1), "peak_rss_mb": round(_memory_mb("VmHWM"), 1),
+            "load_average": _load_average()}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,6 +24,7 @@ from the output without hashing again.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from urllib.parse import quote, urlsplit
@@ -35,6 +36,7 @@ FEED_GUID_SCHEME = "feed-guid:"
 FEED_ITEM_SCHEME = "feed-item:"
 
 
+@functools.lru_cache(maxsize=65536)
 def feed_host(feed_url: str) -> str:
     """The outlet's host as a GUID scope: lower-case, no ``www.``, with a non-default port."""
     return urlsplit(canonical_url(feed_url)).netloc

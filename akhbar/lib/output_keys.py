@@ -18,6 +18,7 @@ folder starts fresh.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -33,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
-from akhbar.lib.identity import feed_host, key_digest
+from akhbar.lib.identity import feed_host
 from akhbar.schemas.article import ARTICLES_TABLE, PARTITION_COLUMN
 
 LOG = logging.getLogger(__name__)
@@ -60,7 +61,10 @@ class DigestSet:
     """
 
     def __init__(self, digests: np.ndarray):
-        self.array = np.unique(digests.astype(np.uint64, copy=False))
+        array = np.sort(digests.astype(np.uint64, copy=False))
+        if len(array) > 1:
+            array = array[np.concatenate(([True], array[1:] != array[:-1]))]
+        self.array = array
         self._bits = int(min(24, max(4, np.ceil(np.log2(max(len(self.array), 1) / 4 + 1)))))
         self._shift = 64 - self._bits
         edges = np.arange(2**self._bits + 1, dtype=np.uint64)[:-1] << np.uint64(self._shift)
@@ -130,18 +134,24 @@ def _hex_digests(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.bitwise_or.reduce(nibbles << shifts, axis=1)
 
 
-def _guid_digests(guid: pa.ChunkedArray, feed_url: pa.ChunkedArray) -> np.ndarray:
-    """Digests of the host-scoped GUID keys of the rows that have a GUID."""
-    hosts: dict[str, str] = {}
-    out = []
-    for g, f in zip(guid.to_pylist(), feed_url.to_pylist()):
-        if not g or not g.strip() or not f:
-            continue
-        host = hosts.get(f)
-        if host is None:
-            host = hosts[f] = feed_host(f)
-        out.append(key_digest("guid", f"{host}|{g.strip()}"))
-    return np.fromiter(out, dtype=np.uint64, count=len(out))
+def _guid_digests(guid: pa.ChunkedArray | pa.Array, feed_url: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Digests of the host-scoped GUID keys (``identity.guid_key_of``) of the rows that have a GUID.
+
+    The keys are built by Arrow (the host once per distinct feed), so the only
+    per-row Python is the SHA-1 itself.
+    """
+    guid = pc.utf8_trim_whitespace(guid.combine_chunks() if isinstance(guid, pa.ChunkedArray) else guid)
+    feed_url = feed_url.combine_chunks() if isinstance(feed_url, pa.ChunkedArray) else feed_url
+    keep = pc.and_(pc.is_valid(feed_url), pc.greater(pc.utf8_length(guid), 0))
+    guid, feed_url = guid.filter(keep), feed_url.filter(keep)
+    if len(guid) == 0:
+        return np.empty(0, dtype=np.uint64)
+    feeds = pc.dictionary_encode(feed_url)
+    hosts = pa.array([feed_host(f) for f in feeds.dictionary.to_pylist()], pa.string())
+    keys = pc.binary_join_element_wise(hosts.take(feeds.indices), guid, "|").cast(pa.binary())
+    sha1 = hashlib.sha1
+    packed = b"".join(sha1(key).digest()[:8] for key in keys.to_pylist())
+    return np.frombuffer(packed, dtype=">u8").astype(np.uint64)
 
 
 @dataclass
