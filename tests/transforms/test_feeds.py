@@ -261,3 +261,12 @@ def test_arabic_feed_reads_right_whatever_the_labels_say(encoding, prolog, conte
     assert parsed.outlet == "جريدة الجنوب"
     (item,) = parsed.items
     assert (item.title, item.summary) == (MATRIX_TITLE, MATRIX_SUMMARY)
+
+
+@pytest.mark.parametrize("encode", [lambda x: x.encode("utf-16"), lambda x: x.replace("utf-16", "UTF-8").encode("utf-8-sig")])
+def test_byte_order_marks_and_single_quoted_declarations(encode):
+    feed = ("<?xml version='1.0' encoding='utf-16'?><rss version='2.0'><channel><title>جريدة</title>"
+            "<item><title>خبر عاجل</title><link>/a/1</link></item></channel></rss>")
+    parsed = parse_feed(encode(feed), "https://n.example/rss", None, NOW)
+    assert (parsed.outlet, parsed.items[0].title, parsed.items[0].link) == ("جريدة", "خبر عاجل", "https://n.example/a/1")
+    assert not parsed.charset_repaired
