@@ -1,6 +1,9 @@
+import html
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from akhbar.lib.feeds import FeedError, FeedState, PollConfig, backoff_delay, entry_key, fragment_text, parse_feed
 
@@ -270,3 +273,18 @@ def test_byte_order_marks_and_single_quoted_declarations(encode):
     parsed = parse_feed(encode(feed), "https://n.example/rss", None, NOW)
     assert (parsed.outlet, parsed.items[0].title, parsed.items[0].link) == ("جريدة", "خبر عاجل", "https://n.example/a/1")
     assert not parsed.charset_repaired
+
+
+_TITLE_CHARS = st.sampled_from(list("abcXYZ019 <>\"'/=;:!?.,-") + [chr(c) for c in range(0x0621, 0x064B)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(_TITLE_CHARS, min_size=1, max_size=60))
+def test_plain_text_titles_come_back_as_written(title):
+    """Whatever a text-type title holds (brackets, quotes, Arabic), the item's title is that text."""
+    atom = ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+            f'<entry><id>tag:x,2026:1</id><link href="https://x.example/1"/><title type="text">{html.escape(title)}</title>'
+            "</entry></feed>")
+    (item,) = parse_feed(atom.encode(), "https://x.example/atom", None, NOW).items
+    expected = " ".join(title.split()) or None
+    assert item.title == expected
