@@ -385,3 +385,11 @@ def test_non_arabic_legacy_text_is_never_turned_into_arabic(lang: str, label: st
         assert used not in ("cp1256", "iso8859-6") and "repaired" not in used, (encoding, used, text)
         if label == "right":
             assert sentence in text
+
+
+def test_utf8_nbsp_under_a_latin1_label_is_not_read_as_arabic() -> None:
+    # 'Â\xa0' (a UTF-8 no-break space read as windows-1252) would read as 'آ' in windows-1256.
+    page = "<p>Copyright\u00a0\u00a0© 2024 \u2013 all rights\u00a0reserved</p>".encode()
+    text, used = decode_bytes(page, declared="iso-8859-1")
+    assert used not in ("cp1256", "iso8859-6") and "repaired:latin-1>cp1256" not in used
+    assert "\u0622" not in text

@@ -185,10 +185,10 @@ def _try_mode(text: str, runs: list[re.Match[str]], mode: _Mode) -> tuple[str, i
     # into clean Arabic mean the hypothesis is wrong.
     if not strong or clean < 0.8 * changed:
         return None
-    # Other alphabets read through windows-1256 (KOI8-R Russian) also give clean Arabic
-    # letters, but not with the letter frequencies of Arabic.
-    fit = arabic_fit(" ".join(repaired_runs))
-    if fit.letters >= _MIN_LETTERS and fit.mean_logp < _MIN_MEAN_LOGP:
+    # Other alphabets read through windows-1256 (KOI8-R Russian), or 'Â\xa0' (UTF-8's NBSP
+    # read as cp1252) read once more as windows-1256 ('آ'), also give clean Arabic letters,
+    # but not with the letter frequencies of Arabic.
+    if arabic_fit(" ".join(repaired_runs)).mean_logp < _MIN_MEAN_LOGP:
         return None
     pieces.append(text[last:])
     return "".join(pieces), letters
@@ -248,9 +248,15 @@ _NEUTRAL = re.compile(
     "\u00a0\u00ab\u00bb\u00b0\u00a9\u00ae\u00b7\u2000-\u206f\u20ac\ufeff\u200b-\u200f]"
 )
 _NON_ASCII_CHAR = re.compile(r"[^\x00-\x7f]")
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
 # A haraka marks the letter before it; one that opens a word is what a wrong
 # Arabic codepage makes of a letter (windows-1256 'ي' read as ISO-8859-6 'ٍ').
-_ORPHAN_HARAKA = re.compile("(?<![\u0621-\u064a\u0671-\u06d3\u064b-\u0652])[\u064b-\u0652]")
+_HARAKA = re.compile("[\u064b-\u0652]")
+_HARAKA_HOST = re.compile("[\u0621-\u064a\u0671-\u06d3\u064b-\u0652]")
+
+
+def _orphan_harakat(text: str) -> int:
+    return sum(1 for m in _HARAKA.finditer(text) if m.start() == 0 or not _HARAKA_HOST.match(text[m.start() - 1]))
 _MIN_LETTERS = 8
 _MAX_BAD_SHARE = 0.02
 _MIN_MEAN_LOGP = -3.6  # genuine Arabic news averages about -3.1; a wrong Arabic codepage scores far lower
@@ -288,7 +294,8 @@ def arabic_fit(text: str) -> ArabicFit:
     """
     letters = bad = 0
     logp = 0.0
-    for ch, n in Counter(_NON_ASCII_CHAR.findall(text)).items():
+    counts = Counter(_ASCII_RUN.sub("", text))
+    for ch, n in counts.items():
         value = _LOGP.get(ch)
         if value is not None:
             letters += n
@@ -298,12 +305,14 @@ def arabic_fit(text: str) -> ArabicFit:
             logp += n * _RARE_LETTER_LOGP
         elif not _NEUTRAL.match(ch):
             bad += n
-    return ArabicFit(letters, bad + len(_ORPHAN_HARAKA.findall(text)), logp)
+    if any(_HARAKA.match(ch) for ch in counts):
+        bad += _orphan_harakat(text)
+    return ArabicFit(letters, bad, logp)
 
 
-# Single-byte and UTF-8 readings of Arabic bytes tried when the label's reading is not Arabic.
-_ARABIC_CODECS = ("utf-8", "cp1256", "iso8859-6")
+# The single-byte readings of Arabic bytes tried (besides UTF-8) when the label's reading is not Arabic.
 _SINGLE_BYTE_ARABIC = ("cp1256", "iso8859-6")
+_HIGH_BYTES = bytes(range(0x80, 0x100))
 # How much more likely (mean log-probability per letter) another Arabic codepage's reading
 # must be to override a label that already names an Arabic codepage.
 _OVERRIDE_MARGIN = 0.3
@@ -334,17 +343,24 @@ def _decode_as(body: bytes, codec: str) -> str | None:
 def _arabic_redecode(body: bytes, text: str, encoding: str) -> tuple[str, str] | None:
     """(text, codec) from the raw bytes when another reading is Arabic and the labelled one is not.
 
-    A reading labelled with one Arabic codepage is compared with the other's:
-    both can give Arabic letters, and the letter frequencies tell them apart.
+    Bytes that are (nearly all) valid UTF-8 are UTF-8: legacy single-byte text
+    almost never forms valid multi-byte sequences, so only their UTF-8 reading
+    is tried. Otherwise a reading labelled with one Arabic codepage is compared
+    with the other's: both can give Arabic letters, and the letter frequencies
+    tell them apart.
     """
+    if encoding == "utf-8" or len(body) - len(body.translate(None, _HIGH_BYTES)) < _MIN_LETTERS:
+        return None  # every Arabic letter takes a byte >= 0x80 in each of the codecs: too few to be Arabic
     current = arabic_fit(text)
     if current.is_arabic and encoding not in _SINGLE_BYTE_ARABIC:
         return None
+    utf8 = _decode_as(body, "utf-8")
+    codecs_to_try = [("utf-8", utf8)] if utf8 is not None else [(c, None) for c in _SINGLE_BYTE_ARABIC]
     best: tuple[float, str, str] | None = None
-    for codec in _ARABIC_CODECS:
+    for codec, candidate in codecs_to_try:
         if codec == encoding:
             continue
-        candidate = _decode_as(body, codec)
+        candidate = candidate if candidate is not None else _decode_as(body, codec)
         if candidate is None:
             continue
         fit = arabic_fit(candidate)
