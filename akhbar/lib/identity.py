@@ -110,9 +110,14 @@ def item_digests(item: FeedItem) -> list[tuple[str, int]]:
 
 
 def keep_order(article: Article) -> tuple:
-    """Which of two equal articles is kept: the earliest published, then the first fetched, then by id.
+    """Which of two equal articles a batch run keeps: the earliest published, then the same copy on every runner.
 
     Implausible dates never get here: ``build_article`` has already replaced them
-    with the fetch time, so a backdated copy cannot win.
+    with the fetch time, so a backdated copy cannot win, and of two articles
+    without a believable date the one fetched first is kept. Exactly equal
+    times are broken by the data, not by which worker fetched first (which
+    differs between runners and reruns): the shorter canonical URL (a
+    section, campaign or mirror copy of a page usually has the longer path),
+    then the URL itself. Streaming keeps the first one seen.
     """
-    return (article.published_at, article.fetched_at, article.article_id)
+    return (article.published_at, len(article.canonical_url), article.canonical_url)

@@ -108,3 +108,16 @@ def test_a_backdated_copy_never_wins_keep_earliest():
     future = build_article(feed_item(published=fetched + timedelta(days=30)), "https://f.example/1", "نص", "page",
                            None, None, fetched)
     assert future.published_source == "fetched"
+
+
+def test_equal_dates_keep_the_same_copy_whatever_was_fetched_first():
+    home = build_article(feed_item(guid="s-1"), "https://sahil.example/news/11.html", "نص", "page", None, None, T0)
+    section = build_article(feed_item(guid="s-1"), "https://sahil.example/politics/11.html", "نص", "page", None, None,
+                            T0 - timedelta(seconds=1))
+    assert home.published_at == section.published_at
+    assert min([section, home], key=keep_order) is home
+    assert min([home, section], key=keep_order) is home
+    # Without believable dates, both fell back to their fetch times: the first fetched wins.
+    undated = [build_article(feed_item(published=None, guid=f"u-{i}"), f"https://u.example/{i}", "نص", "page", None,
+                             None, T0 + timedelta(minutes=i)) for i in (2, 1)]
+    assert min(undated, key=keep_order) is undated[1]
