@@ -109,6 +109,9 @@ def item_digests(item: FeedItem) -> list[tuple[str, int]]:
     return digests
 
 
+_DATE_SOURCE_RANK = {"feed": 0, "page": 1, "fetched": 2}
+
+
 def keep_order(article: Article) -> tuple:
     """Which of two equal articles a batch run keeps: the earliest published, then the same copy on every runner.
 
@@ -118,6 +121,14 @@ def keep_order(article: Article) -> tuple:
     times are broken by the data, not by which worker fetched first (which
     differs between runners and reruns): the shorter canonical URL (a
     section, campaign or mirror copy of a page usually has the longer path),
-    then the URL itself. Streaming keeps the first one seen.
+    the URL itself, a date from the feed over one from the page, then the feed
+    URL. Streaming keeps the first one seen.
     """
-    return (article.published_at, len(article.canonical_url), article.canonical_url)
+    return (
+        article.published_at,
+        len(article.canonical_url),
+        article.canonical_url,
+        _DATE_SOURCE_RANK.get(article.published_source, len(_DATE_SOURCE_RANK)),
+        article.feed_url,
+        article.fetched_at,
+    )

@@ -121,3 +121,14 @@ def test_equal_dates_keep_the_same_copy_whatever_was_fetched_first():
     undated = [build_article(feed_item(published=None, guid=f"u-{i}"), f"https://u.example/{i}", "نص", "page", None,
                              None, T0 + timedelta(minutes=i)) for i in (2, 1)]
     assert min(undated, key=keep_order) is undated[1]
+
+
+def test_the_same_url_in_two_feeds_keeps_the_feed_dated_copy():
+    from akhbar.lib.extract import ExtractedPage
+
+    dated = build_article(feed_item(feed_url="https://w.example/rss"), "https://w.example/a/1", "نص", "page", None, None, T0)
+    page = ExtractedPage(text="نص", title=None, published=T0, method="trafilatura")
+    undated = build_article(feed_item(published=None, feed_url="https://a.example/rss"), "https://w.example/a/1", "نص",
+                            "page", page, None, T0 - timedelta(seconds=5))
+    assert (undated.published_at, undated.published_source) == (T0, "page")
+    assert min([undated, dated], key=keep_order) is dated
