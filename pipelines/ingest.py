@@ -22,6 +22,10 @@ seconds until stopped, or for --duration seconds)::
 
 Every item read is accounted for by the run's counters:
 ``items_seen = rows_written_articles + duplicates + items_dead_lettered``.
+
+Reruns and restarts over the same ``--output`` write each article once: what
+is already there (read from the output's key columns at start) counts as
+``duplicates_in_output``. Delete the output folder to start fresh.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from dataclasses import dataclass
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
+from apache_beam.utils.shared import Shared
 from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
 from akhbar.lib.enrichment import Enricher
@@ -45,7 +50,7 @@ from akhbar.pipelines import flink
 from akhbar.pipelines.options import AkhbarOptions
 from akhbar.pipelines.output import check_output_writable
 from akhbar.schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
-from akhbar.transforms.dedup import DedupExact
+from akhbar.transforms.dedup import DedupExact, SkipWritten
 from akhbar.transforms.enrich import Enrich
 from akhbar.transforms.feeds import PollFeeds
 from akhbar.transforms.fetch import FetchArticles
@@ -113,8 +118,12 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
     """The ingest graph on ``pipeline``; ``enrichers`` default to the options' models."""
     streaming = bool(opts.view_as(StandardOptions).streaming)
     polled = poll_requests(pipeline, feeds, opts, streaming) | "PollFeeds" >> PollFeeds(opts.poll_config())
-    fetched = polled.main | "FetchArticles" >> FetchArticles(opts.fetch_config())
-    exact = fetched.main | "DedupExact" >> DedupExact(streaming=streaming, ttl_s=opts.dedup_ttl)
+    # What earlier runs wrote to this output is read back once per worker: never fetched or written again.
+    in_output, shared = opts.written_keys(), Shared()
+    items = polled.main | "SkipWrittenItems" >> SkipWritten(in_output, shared)
+    fetched = items | "FetchArticles" >> FetchArticles(opts.fetch_config())
+    exact = fetched.main | "DedupExact" >> DedupExact(
+        streaming=streaming, ttl_s=opts.dedup_ttl, written=in_output, shared=shared)
     dead_letters = [polled.dead_letter, fetched.dead_letter, exact.dead_letter]
     articles = exact.main
     on_flink_streaming = streaming and flink.is_flink(opts)

@@ -16,6 +16,7 @@ from akhbar.lib.articles import FetchConfig
 from akhbar.lib.feeds import PollConfig
 from akhbar.lib.models import choose_near_dup_model
 from akhbar.lib.neardup import DEFAULT_TTL_S as NEAR_DUP_TTL_S
+from akhbar.lib.output_keys import OutputKeysSpec
 from akhbar.lib.web.http import HttpConfig
 from akhbar.transforms.dedup import DEFAULT_TTL_S
 from akhbar.transforms.neardup import DedupNearOptions
@@ -86,7 +87,8 @@ class AkhbarOptions(PipelineOptions):
 
         add = group["dedup"].add_argument
         add("--dedup_ttl", metavar="SECONDS", type=POSITIVE_INT, default=DEFAULT_TTL_S,
-            help="Streaming: seconds a dedup key is remembered (default 7 days).")
+            help="Seconds a dedup key is remembered in streaming state, and how far back (by publication date) "
+                 "the keys already in --output are read at start (default 7 days).")
         add("--near_dup_policy", choices=["keep", "drop", "off"], default="keep",
             help="Near-duplicates: keep all with story_id/duplicate_of/near_dup_score (default), "
                  "drop all but the first article of each story, or off (skip the stage).")
@@ -123,7 +125,8 @@ class AkhbarOptions(PipelineOptions):
         add("--duration", metavar="SECONDS", type=POSITIVE, default=None,
             help="Streaming: stop after this many seconds (default: run until stopped).")
         add("--remember_entries", metavar="N", type=POSITIVE_INT, default=5000,
-            help="Streaming: entries remembered per feed to skip re-polled items (default 5000).")
+            help="Streaming: entries remembered per feed to skip re-polled items (the most recently seen; never "
+                 "fewer than the feed holds; default 5000).")
         add("--write_interval", metavar="SECONDS", type=POSITIVE_INT, default=30,
             help="Streaming: seconds per output window: files appear this often (default 30).")
 
@@ -155,6 +158,10 @@ class AkhbarOptions(PipelineOptions):
             max_backoff_s=self.max_backoff,
             remember_entries=self.remember_entries,
         )
+
+    def written_keys(self) -> OutputKeysSpec:
+        """The output's own keys to dedup against: partitions from ``--dedup_ttl`` ago on, new for each run."""
+        return OutputKeysSpec.for_run(self.output, self.dedup_ttl)
 
     def fetch_config(self) -> FetchConfig:
         return FetchConfig(

@@ -47,6 +47,12 @@ class RunSummary:
         """Every item is written, a duplicate, or a dead letter."""
         return self.items_seen == self.articles_written + self.duplicates + self.items_dead_lettered
 
+    def _earlier_runs_line(self) -> list[str]:
+        earlier = self.counters.get(counters.DUPLICATES_PREFIX + "in_output", 0)
+        if not earlier:
+            return []
+        return [f"already in output   {earlier} (written by earlier runs into {self.output}; delete it to start fresh)"]
+
     def render(self) -> str:
         c = self.counters
         dups = ", ".join(
@@ -60,6 +66,7 @@ class RunSummary:
             f"articles written    {self.articles_written} "
             f"({c.get(counters.TEXT_FROM_FEED, 0)} with text from the feed, {c.get(counters.PAGES_FAILED, 0)} pages failed)",
             f"duplicates dropped  {self.duplicates} ({dups or 'none'}; re-polled entries {c.get(counters.ITEMS_REPEATED, 0)})",
+            *self._earlier_runs_line(),
             f"dead letters        {self.dead_letters} ({c.get(counters.FEEDS_FAILED, 0)} feeds, {self.items_dead_lettered} items, "
             f"{self.enrichment_failures} enrichment failures on written articles)",
             f"fields capped       {c.get(counters.FIELDS_TRUNCATED, 0)} (titles, summaries or texts cut to their limit)",

@@ -52,7 +52,7 @@ class FetchArticleFn(beam.DoFn):
         page: ExtractedPage | None = None
         fetch_error: str | None = None
         if url is None:
-            fetch_error = "no_link: the feed entry has no link"
+            fetch_error = "no_link: the feed entry has no usable link"
         elif self._config.fetch_pages:
             try:
                 page = fetch_page(self._client, url)
@@ -72,8 +72,7 @@ class FetchArticleFn(beam.DoFn):
             return
         text, source = chosen
         truncated: list[str] = []
-        article = build_article(item, url or item.feed_url, text, source, page, fetch_error, fetched_at,
-                                on_truncate=truncated.append)
+        article = build_article(item, url, text, source, page, fetch_error, fetched_at, on_truncate=truncated.append)
         if article.language != "ar" and not self._config.keep_non_arabic:
             yield self._dead_letter(item, url, "not_arabic", "the article text is not Arabic (--keep_non_arabic keeps it)")
             return

@@ -13,10 +13,13 @@ import re
 import unicodedata
 
 __all__ = [
+    "ARABIC_DIGITS",
     "ARABIC_LETTER",
     "ARABIC_SCRIPT",
     "PROCLITICS",
+    "MARK_CHARS",
     "TASHKEEL",
+    "TATWEEL",
     "arabic_ratio",
     "detect_language",
     "normalize_arabic",
@@ -32,6 +35,8 @@ __all__ = [
 MARK_CHARS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed"
 TASHKEEL = re.compile(f"[{MARK_CHARS}]")
 TATWEEL = "\u0640"
+# Arabic-Indic and Eastern Arabic-Indic digits (a character-class range): keys read them as ASCII.
+ARABIC_DIGITS = "\u0660-\u0669\u06f0-\u06f9"
 # Zero-width and bidi formatting characters: invisible, but they split words and keys.
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad\u061c]")
 _LETTER_MAP = str.maketrans(
