@@ -92,8 +92,8 @@ class PollFeedFn(beam.DoFn):
 
     def _poll(self, feed_url: str, feed_state: FeedState, now: datetime) -> list[FeedItem]:
         assert self._client is not None, "setup() was not called"
+        self._polled.inc()  # every request made, whatever comes back: failed and unchanged are among them
         response = self._client.get(feed_url, etag=feed_state.etag, last_modified=feed_state.last_modified)
-        self._polled.inc()
         if response.not_modified:
             self._unchanged.inc()
             return []
