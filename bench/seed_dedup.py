@@ -29,7 +29,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import random
 import resource
 import shutil
@@ -42,18 +41,6 @@ from pathlib import Path
 
 TTL_DAYS = 7
 KEY_COLUMNS = ["article_id", "guid", "feed_url", "text_hash"]
-
-
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
 
 
 def _memory_mb(field: str) -> float:
@@ -186,7 +173,9 @@ def main(argv: list[str] | None = None) -> None:
         started = time.perf_counter()
         write_output(root, args.rows, args.days, args.files_per_day, now)
         size_mb = sum(p.stat().st_size for p in root.rglob("*.parquet")) / 2**20
-        print(json.dumps({"machine": _machine(), "rows": args.rows, "days": args.days, "ttl_days": TTL_DAYS,
+        from bench.throughput import machine  # here, not at the top: measured children must not import Beam
+
+        print(json.dumps({"machine": machine(), "rows": args.rows, "days": args.days, "ttl_days": TTL_DAYS,
                           "files": sum(1 for _ in root.rglob("*.parquet")), "output_mb": round(size_mb, 1),
                           "write_seconds": round(time.perf_counter() - started, 1)}), flush=True)
         for _ in range(args.repeat):
