@@ -1,0 +1,236 @@
+"""akhbar backfill: an outlet's past from its sitemaps, through the same fetch, dedup, enrich and write stages.
+
+A feed shows what an outlet published in the last hours or days; its sitemaps
+list its archive. A backfill reads them, keeps the pages of a date range, and
+runs them through the ingest pipeline (``pipelines/ingest.py``) in batch::
+
+    akhbar backfill --site https://outlet.example --since 2026-11-01 --until 2026-11-30 --output out/
+    akhbar backfill --sitemap https://outlet.example/news-sitemap.xml --since 2026-11-28 --output out/
+
+Flow::
+
+    sitemaps (read first, politely: akhbar.lib.sitemaps) -> SitemapItems -> SkipWrittenPages
+        -> FetchArticles -> DedupExact -> DedupNear -> Enrich -> WriteParquet(articles, dead_letters)
+
+Each page becomes a FeedItem whose "feed" is the sitemap that listed it, whose
+publication time is the sitemap's date for it (``news:publication_date``, else
+``lastmod``), whose title is its ``news:title`` and whose outlet is its
+``news:name`` (else the site's host). The page fetches keep every rule of a run:
+the address guard, robots.txt, ``--host_delay`` and ``--host_concurrency``,
+Retry-After.
+
+Exactly once against the output: pages whose article (by canonical URL) the
+output already holds are not fetched again (``duplicates_in_output``), so a
+second backfill over the same range writes nothing new. This reads the
+``article_id`` column of the output's articles table at start; the exactly-once
+work of issue 14 (seeding the dedup index from the output's key columns) is
+the general form of it and replaces ``written_article_ids`` when it lands.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import apache_beam as beam
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+from akhbar.core.urls import InvalidURL, article_id, canonical_url
+from akhbar.lib.enrichment import Enricher
+from akhbar.lib.sitemaps import DateRange, SitemapEntry, SitemapWalk, find_sitemaps, walk_sitemaps
+from akhbar.lib.web.guard import parse_target
+from akhbar.lib.web.http import FetchError
+from akhbar.lib.web.politeness import PoliteClient
+from akhbar.pipelines import ingest
+from akhbar.pipelines.options import AkhbarOptions, UsageError, check_flags, check_politeness
+from akhbar.pipelines.runners import RunnerError, choose_runner
+from akhbar.schemas.article import ARTICLES_TABLE, table_glob
+from akhbar.schemas.records import FeedItem
+from akhbar.transforms import counters
+
+LOG = logging.getLogger(__name__)
+IN_OUTPUT = "in_output"  # counted as counters.DUPLICATES_PREFIX + IN_OUTPUT, as issue 14's seeding does
+
+
+@dataclass(frozen=True)
+class BackfillRequest:
+    """What to backfill: sites (their robots.txt Sitemap: lines) and/or sitemap URLs, and the date range."""
+
+    sites: tuple[str, ...]
+    sitemaps: tuple[str, ...]
+    dates: DateRange
+
+
+def backfill_parser(add_help: bool = True) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="akhbar backfill", add_help=add_help,
+        usage="akhbar backfill (--site URL | --sitemap URL)... --since DATE [--until DATE] --output DIR [options]",
+        description="Fill in an outlet's past from its sitemaps: the pages dated in the range are fetched, "
+                    "deduplicated, enriched and written like a run's.",
+        epilog="Every option of `akhbar run` applies too (--host_delay, --host_concurrency, --ignore_robots, "
+               "--ner_model, ...; see akhbar run --help). Manual: docs/politeness.md.",
+    )
+    parser.add_argument("--site", action="append", default=[], metavar="URL",
+                        help="A site whose robots.txt Sitemap: lines (else /sitemap_index.xml, /sitemap.xml, "
+                             "/news-sitemap.xml, /sitemap-news.xml) are read. Repeatable.")
+    parser.add_argument("--sitemap", action="append", default=[], metavar="URL",
+                        help="A sitemap or sitemap index (gzip or not; Google News sitemaps too). Repeatable.")
+    parser.add_argument("--since", metavar="DATE", help="First day (2026-11-01) or time (ISO 8601) to keep.")
+    parser.add_argument("--until", metavar="DATE", help="Last day to keep, inclusive (default: now).")
+    return parser
+
+
+def parse_backfill_args(argv: Sequence[str]) -> tuple[BackfillRequest, AkhbarOptions]:
+    """Backfill's own flags, then every run option; raises UsageError with what to change."""
+    try:
+        args, rest = backfill_parser(add_help=False).parse_known_args(list(argv))
+    except SystemExit:
+        raise UsageError("bad backfill arguments (see akhbar backfill --help)") from None
+    if not args.site and not args.sitemap:
+        raise UsageError("give --site URL or --sitemap URL (or several)")
+    if not args.since:
+        raise UsageError("--since DATE is required")
+    try:
+        dates = DateRange.parse(args.since, args.until)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for url in args.site + args.sitemap:
+        try:
+            parse_target(url)
+        except FetchError as exc:
+            raise UsageError(f"{url!r}: {exc.message}") from None
+    check_flags(rest)
+    opts = PipelineOptions(rest).view_as(AkhbarOptions)
+    if opts.view_as(StandardOptions).streaming:
+        raise UsageError("a backfill is a batch run: drop --streaming")
+    if opts.feeds:
+        raise UsageError("a backfill reads sitemaps, not --feeds")
+    if not opts.output:
+        raise UsageError("--output DIR is required")
+    check_politeness(opts)
+    try:
+        choose_runner(opts, rest)
+    except RunnerError as exc:
+        raise UsageError(str(exc)) from None
+    return BackfillRequest(tuple(args.site), tuple(args.sitemap), dates), opts
+
+
+def read_sitemaps(request: BackfillRequest, opts: AkhbarOptions) -> SitemapWalk:
+    """Walk every site's and sitemap's tree (politely, through the guard); the URLs of the range."""
+    from akhbar.lib.sitemaps import MAX_SITEMAP_BYTES
+
+    walk = SitemapWalk()
+    with PoliteClient(opts.http_config(MAX_SITEMAP_BYTES), opts.politeness_config()) as polite:
+        jobs: list[tuple[list[str], set[str], bool]] = []
+        for site in request.sites:
+            try:
+                roots, probed = find_sitemaps(polite, site)
+            except FetchError as exc:
+                walk.failures.append((site, str(exc)))
+                continue
+            jobs.append((roots, {parse_target(site).host}, probed))
+        if request.sitemaps:
+            jobs.append((list(request.sitemaps), set(), False))
+        for roots, hosts, probed in jobs:
+            part = walk_sitemaps(polite.get, roots, request.dates, hosts, probed=probed)
+            _merge(walk, part)
+    return walk
+
+
+def _merge(total: SitemapWalk, part: SitemapWalk) -> None:
+    seen = {e.loc for e in total.entries}
+    for entry in part.entries:
+        if entry.loc in seen:
+            total.repeated += 1
+        else:
+            seen.add(entry.loc)
+            total.entries.append(entry)
+    total.sitemaps_read += part.sitemaps_read
+    total.sitemaps_skipped += part.sitemaps_skipped
+    total.failures += part.failures
+    total.urls_listed += part.urls_listed
+    total.out_of_range += part.out_of_range
+    total.undated += part.undated
+    total.off_site += part.off_site
+    total.repeated += part.repeated
+
+
+def feed_item(entry: SitemapEntry, read_at: datetime) -> FeedItem:
+    """A sitemap entry as the pipeline's input record (see the module docstring)."""
+    outlet = entry.publication
+    if not outlet:
+        try:
+            outlet = parse_target(entry.loc).host
+        except FetchError:
+            outlet = None
+    return FeedItem(feed_url=entry.sitemap, outlet=outlet, guid=None, link=entry.loc, title=entry.title,
+                    summary=None, content=None, published=entry.date, read_at=read_at)
+
+
+def written_article_ids(output: str) -> frozenset[str]:
+    """The ``article_id`` of every article the output already holds (empty for a new output).
+
+    The minimal exactly-once check of a backfill; issue 14's seeding of the dedup
+    index from the output's key columns replaces it.
+    """
+    matches = FileSystems.match([table_glob(output, ARTICLES_TABLE)])[0].metadata_list
+    ids: set[str] = set()
+    for meta in matches:
+        with FileSystems.open(meta.path) as handle:
+            ids.update(pq.read_table(handle, columns=["article_id"]).column("article_id").to_pylist())
+    return frozenset(ids)
+
+
+def _item_article_id(item: FeedItem) -> str | None:
+    try:
+        return article_id(canonical_url(item.link)) if item.link else None
+    except InvalidURL:
+        return None  # FetchArticles dead-letters it with the reason
+
+
+class SkipWrittenPagesFn(beam.DoFn):
+    """Count each sitemap page as seen; drop those the output already holds (counted as duplicates)."""
+
+    def __init__(self, written: frozenset[str]):
+        self._written = written
+        self._seen = counters.counter(counters.ITEMS_SEEN)
+        self._in_output = counters.counter(counters.DUPLICATES_PREFIX + IN_OUTPUT)
+
+    def process(self, item: FeedItem):
+        self._seen.inc()
+        if _item_article_id(item) in self._written:
+            self._in_output.inc()
+            return
+        yield item
+
+
+def build_backfill(pipeline: beam.Pipeline, items: Sequence[FeedItem], opts: AkhbarOptions,
+                   written: frozenset[str], enrichers: Sequence[Enricher] | None = None) -> ingest.IngestOutputs:
+    pages = (
+        pipeline
+        | "SitemapItems" >> beam.Create(list(items))
+        | "SkipWrittenPages" >> beam.ParDo(SkipWrittenPagesFn(written))
+    )
+    return ingest.build_pipeline(pipeline, [], opts, enrichers, items=pages)
+
+
+def run(request: BackfillRequest, opts: AkhbarOptions, enrichers: Sequence[Enricher] | None = None):
+    """Read the sitemaps, then run the pipeline over their pages: (SitemapWalk, PipelineResult or None, seconds)."""
+    started = time.monotonic()
+    walk = read_sitemaps(request, opts)
+    LOG.info("backfill: %d pages in range from %d sitemaps", len(walk.entries), walk.sitemaps_read)
+    if not walk.entries:
+        return walk, None, time.monotonic() - started
+    read_at = datetime.now(timezone.utc)
+    items = [feed_item(entry, read_at) for entry in walk.entries]
+    written = written_article_ids(opts.output)
+    pipeline = beam.Pipeline(options=opts)
+    build_backfill(pipeline, items, opts, written, enrichers)
+    result = pipeline.run()
+    result.wait_until_finish()
+    return walk, result, time.monotonic() - started
