@@ -149,12 +149,14 @@ def retry_delay(exc: HttpStatusError, now: datetime | None = None) -> float | No
 
 
 class _Host:
-    __slots__ = ("delay", "hold_until", "in_flight", "name", "next_at", "queue")
+    __slots__ = ("delay", "hold_until", "in_flight", "last_done", "last_start", "name", "next_at", "queue")
 
     def __init__(self, name: str, delay: float):
         self.name = name
         self.delay = delay
-        self.next_at = 0.0  # monotonic time the next request may start
+        self.next_at = 0.0  # monotonic time the next job may start (a reservation made when a job starts)
+        self.last_start = -math.inf  # monotonic time the latest request started
+        self.last_done = -math.inf  # monotonic time the latest response (or failure) came back
         self.hold_until = 0.0  # monotonic: Retry-After
         self.in_flight = 0
         self.queue: deque[_Job] = deque()
@@ -168,22 +170,32 @@ class _Job:
 
 
 class Turn:
-    """A job's right to send requests to its host.
+    """A job's right to send requests to its host: ``wait()`` before each request, ``done()`` after it.
 
-    The job's first request was reserved when the job was started; each later
-    one (the page after its robots.txt) waits for a new slot.
+    A request starts ``delay`` after the host's previous request started and
+    after its previous response came back. The second rule is what the server
+    sees: it read the previous request before it answered, so the next one
+    reaches it at least ``delay`` later whatever the scheduling of threads on
+    either side. Jobs start spaced already, so a job's first request rarely
+    waits; ``wait()`` still checks, since a Crawl-delay or a Retry-After may have
+    been learnt meanwhile, and a job's later requests (the page after its
+    robots.txt) wait for their own slot.
     """
 
     def __init__(self, scheduler: HostScheduler, host: _Host):
         self._scheduler = scheduler
         self._host = host
-        self._reserved = True
+        self._open = False  # a request was started and its end not yet recorded
 
     def wait(self) -> None:
-        if self._reserved:
-            self._reserved = False
-            return
+        self.done()
         self._scheduler._wait_for_slot(self._host)
+        self._open = True
+
+    def done(self) -> None:
+        if self._open:
+            self._open = False
+            self._scheduler._request_done(self._host)
 
 
 class HostScheduler:
@@ -278,7 +290,7 @@ class HostScheduler:
         return state
 
     def _ready_at(self, state: _Host) -> float:
-        return max(state.next_at, state.hold_until, state.queue[0].not_before)
+        return max(state.next_at, state.last_done + state.delay, state.hold_until, state.queue[0].not_before)
 
     def _pick(self) -> tuple[_Host | None, float]:
         """The host whose next job may start first (and has a free slot), and when."""
@@ -322,29 +334,55 @@ class HostScheduler:
             if taken is None:
                 return
             state, job = taken
+            turn = Turn(self, state)
             try:
                 if job.future.set_running_or_notify_cancel():
                     try:
-                        job.future.set_result(job.fn(Turn(self, state)))
+                        result = job.fn(turn)
                     except BaseException as exc:  # the caller sees it through the future
+                        turn.done()
                         job.future.set_exception(exc)
+                    else:
+                        turn.done()
+                        job.future.set_result(result)
             finally:
                 with self._cv:
                     state.in_flight -= 1
                     self._cv.notify_all()
 
+    def _request_done(self, state: _Host) -> None:
+        with self._cv:
+            state.last_done = max(state.last_done, self._clock())
+            self._cv.notify_all()
+
     def _wait_for_slot(self, state: _Host) -> None:
         with self._cv:
             while True:
                 now = self._clock()
-                at = max(state.next_at, state.hold_until)
+                at = max(state.last_start + state.delay, state.last_done + state.delay, state.hold_until)
                 if at <= now:
-                    state.next_at = now + state.delay
+                    state.last_start = now
+                    state.next_at = max(state.next_at, now + state.delay)
                     return
                 self._cv.wait(at - now)
 
 
 # ----------------------------------------------------------------------------- the client
+
+
+class _TurnClient:
+    """What a job's work sees as its HTTP client: each ``get`` waits for the host's turn and records its end."""
+
+    def __init__(self, client: HttpClient, turn: Turn):
+        self._client = client
+        self._turn = turn
+
+    def get(self, url: str, **kwargs: Any) -> HttpResponse:
+        self._turn.wait()
+        try:
+            return self._client.get(url, **kwargs)
+        finally:
+            self._turn.done()
 
 
 @dataclass(frozen=True)
@@ -404,8 +442,7 @@ class PoliteClient:
                     self.scheduler.raise_delay(host, verdict.delay_s)
                 if not verdict.allowed:
                     return PoliteResult(disallowed=RobotsDisallowed(url, verdict.reason))
-                turn.wait()
-                return PoliteResult(value=work(self.client, url))
+                return PoliteResult(value=work(_TurnClient(self.client, turn), url))
             except HttpStatusError as exc:
                 return self._rate_limited(host, url, exc, shed_on_hold)
             except Exception as exc:  # the caller decides; the scheduler thread goes on
