@@ -120,25 +120,31 @@ def parse_backfill_args(argv: Sequence[str]) -> tuple[BackfillRequest, AkhbarOpt
     return BackfillRequest(tuple(args.site), tuple(args.sitemap), dates), opts
 
 
-def read_sitemaps(request: BackfillRequest, opts: AkhbarOptions) -> SitemapWalk:
-    """Walk every site's and sitemap's tree (politely, through the guard); the URLs of the range."""
+def read_sitemaps(request: BackfillRequest, opts: AkhbarOptions, parallel: int = 8) -> SitemapWalk:
+    """Walk every site's and sitemap's tree (politely, through the guard); the URLs of the range.
+
+    Sites are read side by side (each host keeps its own spacing); their URLs are merged in the given order.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from akhbar.lib.sitemaps import MAX_SITEMAP_BYTES
 
-    walk = SitemapWalk()
     with PoliteClient(opts.http_config(MAX_SITEMAP_BYTES), opts.politeness_config()) as polite:
-        jobs: list[tuple[list[str], set[str], bool]] = []
-        for site in request.sites:
+
+        def site_walk(site: str) -> SitemapWalk:
             try:
                 roots, probed = find_sitemaps(polite, site)
             except FetchError as exc:
-                walk.failures.append((site, str(exc)))
-                continue
-            jobs.append((roots, {parse_target(site).host}, probed))
+                return SitemapWalk(failures=[(site, str(exc))])
+            return walk_sitemaps(polite.get, roots, request.dates, {parse_target(site).host}, probed=probed)
+
+        with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(request.sites)))) as pool:
+            parts = list(pool.map(site_walk, request.sites))
         if request.sitemaps:
-            jobs.append((list(request.sitemaps), set(), False))
-        for roots, hosts, probed in jobs:
-            part = walk_sitemaps(polite.get, roots, request.dates, hosts, probed=probed)
-            _merge(walk, part)
+            parts.append(walk_sitemaps(polite.get, list(request.sitemaps), request.dates, set()))
+    walk = SitemapWalk()
+    for part in parts:
+        _merge(walk, part)
     return walk
 
 
