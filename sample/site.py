@@ -82,6 +82,7 @@ class NewsSite:
         self.news_items = news_items
         self.per_sitemap = per_sitemap
         self._rate_limit = dict(rate_limit or {})
+        self._rendered: dict[str, tuple[bytes, str] | None] = {}  # path -> answer: the pages never change
         self._lock = threading.Lock()
         self.requests: list[SiteRequest] = []
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
@@ -132,13 +133,17 @@ class NewsSite:
 
     # -- rendering -------------------------------------------------------------
     def _months(self) -> dict[str, list[SitePage]]:
-        months: dict[str, list[SitePage]] = defaultdict(list)
-        for page in self.pages:
-            months[page.published.strftime("%Y-%m")].append(page)
-        return dict(months)
+        if not hasattr(self, "_by_month"):
+            months: dict[str, list[SitePage]] = defaultdict(list)
+            for page in sorted(self.pages, key=lambda p: p.published):
+                months[page.published.strftime("%Y-%m")].append(page)
+            self._by_month = dict(months)
+        return self._by_month
 
     def _latest(self, count: int) -> list[SitePage]:
-        return sorted(self.pages, key=lambda p: p.published, reverse=True)[:count]
+        if not hasattr(self, "_newest_first"):
+            self._newest_first = sorted(self.pages, key=lambda p: p.published, reverse=True)
+        return self._newest_first[:count]
 
     def render_home(self) -> bytes:
         latest = "".join(f'<li><a href="/news/{p.index}.html">{_esc(p.article.title)}</a></li>'
@@ -198,7 +203,7 @@ class NewsSite:
                 f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{children}</sitemapindex>\n').encode()
 
     def _parts(self, month: str) -> list[list[SitePage]]:
-        pages = sorted(self._months().get(month, []), key=lambda p: p.published)
+        pages = self._months().get(month, [])
         return [pages[k:k + self.per_sitemap] for k in range(0, len(pages), self.per_sitemap)]
 
     def render_month_index(self, month: str) -> bytes | None:
@@ -235,7 +240,14 @@ class NewsSite:
                 f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">{urls}</urlset>\n').encode()
 
     def route(self, path: str) -> tuple[bytes, str] | None:
-        """(body, content type) for a path, or None for 404."""
+        """(body, content type) for a path, or None for 404; rendered once."""
+        if path == "/robots.txt":  # the one answer tests change while the site runs
+            return None if self.robots is None else (self.robots.encode(), "text/plain; charset=utf-8")
+        if path not in self._rendered:
+            self._rendered[path] = self._render(path)
+        return self._rendered[path]
+
+    def _render(self, path: str) -> tuple[bytes, str] | None:
         xml, html_type = "application/xml", "text/html; charset=utf-8"
         if path == "/":
             return self.render_home(), html_type
@@ -243,8 +255,6 @@ class NewsSite:
             return self.render_rss(), "application/rss+xml; charset=utf-8"
         if path == "/atom.xml":
             return self.render_atom(), "application/atom+xml; charset=utf-8"
-        if path == "/robots.txt":
-            return None if self.robots is None else (self.robots.encode(), "text/plain; charset=utf-8")
         if path == "/sitemap_index.xml":
             return self.render_index(), xml
         if path == "/news-sitemap.xml":

@@ -194,10 +194,12 @@ class FetchArticleFn(beam.DoFn):
             return
         if block:
             wait([p.future for p in self._pending], return_when=FIRST_COMPLETED)
-        done = [p for p in self._pending if p.future.done()]
-        if not done:
-            return
-        self._pending = [p for p in self._pending if not p.future.done()]
+        # One pass: a future may finish while the list is read, and must land in exactly one of the two.
+        done: list[_Pending] = []
+        waiting: list[_Pending] = []
+        for pending in self._pending:
+            (done if pending.future.done() else waiting).append(pending)
+        self._pending = waiting
         for pending in done:
             for output in guarded(STAGE, pending.item, lambda p=pending: self._finish(p), self._dead):
                 yield _windowed(output, pending.timestamp, pending.window)

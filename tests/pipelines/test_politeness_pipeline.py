@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from akhbar.pipelines import ingest
+from akhbar.pipelines.summary import RunSummary
 from akhbar.sample.site import NewsSite
 from akhbar.transforms import counters
 
@@ -24,6 +25,7 @@ def _run(site: NewsSite, tmp_path: Path, *extra: str) -> tuple[dict[str, int], l
     result, _ = ingest.run_with_args(["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback",
                                       *FAST, *extra])
     totals = counters.query_counters(result)
+    assert RunSummary(totals, str(out), 0).balanced, totals
     rows = duckdb.connect().execute(
         f"SELECT url, text_source, fetch_error FROM read_parquet('{out}/articles/*/*.parquet') ORDER BY url"
     ).fetchall()
