@@ -120,7 +120,7 @@ def parse_backfill_args(argv: Sequence[str]) -> tuple[BackfillRequest, AkhbarOpt
     return BackfillRequest(tuple(args.site), tuple(args.sitemap), dates), opts
 
 
-def read_sitemaps(request: BackfillRequest, opts: AkhbarOptions, parallel: int = 8) -> SitemapWalk:
+def read_sitemaps(request: BackfillRequest, opts: AkhbarOptions, parallel: int = 32) -> SitemapWalk:
     """Walk every site's and sitemap's tree (politely, through the guard); the URLs of the range.
 
     Sites are read side by side (each host keeps its own spacing); their URLs are merged in the given order.
