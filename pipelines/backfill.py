@@ -142,6 +142,7 @@ def read_sitemaps(request: BackfillRequest, opts: AkhbarOptions, parallel: int =
             parts = list(pool.map(site_walk, request.sites))
         if request.sitemaps:
             parts.append(walk_sitemaps(polite.get, list(request.sitemaps), request.dates, set()))
+        polite.scheduler.settle()  # the pipeline's workers fetch with their own clients: start them spaced
     walk = SitemapWalk()
     for part in parts:
         _merge(walk, part)

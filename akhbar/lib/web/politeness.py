@@ -266,6 +266,15 @@ class HostScheduler:
             left = (state.hold_until - self._clock()) if state is not None else 0.0
         return time.time() + left if left > 0 else 0.0
 
+    def settle(self) -> None:
+        """Wait until every host may be asked again: what runs next (another client) then starts spaced."""
+        with self._cv:
+            at = max((max(h.last_start + h.delay, h.last_done + h.delay, h.hold_until) for h in self._hosts.values()),
+                     default=-math.inf)
+            left = at - self._clock()
+        if left > 0:
+            time.sleep(left)
+
     def delay_of(self, host: str) -> float:
         with self._cv:
             return self._host(host).delay
