@@ -85,7 +85,8 @@ class AkhbarOptions(PipelineOptions):
         add("--max_page_bytes", metavar="BYTES", type=POSITIVE_INT, default=5 * 1024 * 1024,
             help="Cap on an article page's decoded body in bytes (default 5 MiB).")
         add("--max_redirects", metavar="N", type=NON_NEGATIVE_INT, default=5, help="Redirects followed per fetch (default 5).")
-        add("--http_user_agent", metavar="TEXT", default=HttpConfig.user_agent, help="User-Agent sent with every request.")
+        add("--http_user_agent", metavar="TEXT", default=HttpConfig.user_agent, help="User-Agent sent with every request; its first word is the token robots.txt rules are "
+                 "matched against.")
         add("--no_fetch_pages", action="store_true", default=False,
             help="Use the feeds' own content/summary; do not fetch article pages.")
         add("--keep_non_arabic", action="store_true", default=False,

@@ -5,8 +5,10 @@ many hosts at once, and a thread that sleeps for one host's turn must not hold
 back the pages of the others. ``HostScheduler`` runs fetch jobs for many hosts on
 one small pool of threads, and for each host:
 
-* requests start at least ``delay`` seconds apart: ``--host_delay``, raised by
-  the host's robots.txt ``Crawl-delay`` (0 turns spacing off);
+* a request starts at least ``delay`` seconds after the previous request to
+  the host started and after its previous response came back (``Turn``):
+  ``--host_delay``, raised by the host's robots.txt ``Crawl-delay`` (0 turns
+  spacing off);
 * at most ``concurrency`` jobs run at once (``--host_concurrency``);
 * after a 429, or a 503 with ``Retry-After``, no request starts before the time
   the server asked for (capped by ``--max_retry_after``).
@@ -69,7 +71,7 @@ IDLE_THREAD_S = 5.0  # a scheduler thread with nothing to do for this long ends
 class PolitenessConfig:
     """How akhbar treats each host it fetches from (the options of the ``fetching`` group)."""
 
-    delay_s: float = DEFAULT_HOST_DELAY_S  # minimum seconds between request starts to one host; 0: no spacing
+    delay_s: float = DEFAULT_HOST_DELAY_S  # minimum seconds between requests to one host (see Turn); 0: no spacing
     concurrency: int = DEFAULT_HOST_CONCURRENCY  # requests in flight to one host at most
     max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S  # a longer Retry-After is not waited for
     threads: int = DEFAULT_FETCH_THREADS  # fetch threads per worker process, shared by all hosts
