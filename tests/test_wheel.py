@@ -40,7 +40,8 @@ SOURCES = ["akhbar", "pipelines", "transforms", "schemas", "sample", "models"]
 BUILD_FILES = ["pyproject.toml", "README.md"]
 # Imported only inside functions, behind a one-line message that names the extra to install.
 OPTIONAL_IMPORTS = {"torch": "hf", "transformers": "hf", "huggingface_hub": "hf",
-                    "duckdb": "analytics", "matplotlib": "analytics"}
+                    "duckdb": "analytics", "matplotlib": "analytics",
+                    "pygal": "analytics", "pygal_maps_world": "analytics"}
 
 
 def _site_packages() -> list[str]:

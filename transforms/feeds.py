@@ -78,8 +78,10 @@ class PollFeedFn(beam.DoFn):
         feed_state.next_due = now.timestamp() + self._config.interval_s
         fresh = []
         for key, item in keyed:
-            if key not in feed_state.seen:
-                feed_state.remember(key, now.timestamp(), self._config.remember_entries)
+            repeated = key in feed_state.seen
+            # Every sighting refreshes the entry: the entries still in the feed are never forgotten.
+            feed_state.remember(key, now.timestamp(), self._config.remember_entries, keep=len(keyed))
+            if not repeated:
                 fresh.append(item)
         state.write(feed_state)
         # Counted last, when nothing can fail any more: the accounting sees exactly what is emitted.
@@ -102,7 +104,7 @@ class PollFeedFn(beam.DoFn):
             self._unchanged.inc()
             return []
         content_type = response.headers.get("content-type")
-        parsed = parse_feed(response.body, feed_url, content_type, now)
+        parsed = parse_feed(response.body, feed_url, content_type, now, base_url=response.url)
         feed_state.body_hash = body_hash
         if parsed.charset_repaired:
             self._repaired.inc()

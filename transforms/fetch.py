@@ -179,7 +179,7 @@ class FetchArticleFn(beam.DoFn):
 
     def _no_page_reason(self, item: FeedItem) -> str | None:
         if article_url(item) is None:
-            return "no_link: the feed entry has no link"
+            return "no_link: the feed entry has no usable link"
         if not self._config.fetch_pages:
             return None
         try:
@@ -252,8 +252,7 @@ class FetchArticleFn(beam.DoFn):
             return
         text, source = chosen
         truncated: list[str] = []
-        article = build_article(item, url or item.feed_url, text, source, page, fetch_error, fetched_at,
-                                on_truncate=truncated.append)
+        article = build_article(item, url, text, source, page, fetch_error, fetched_at, on_truncate=truncated.append)
         if article.language != "ar" and not self._config.keep_non_arabic:
             yield self._dead_letter(item, url, "not_arabic", "the article text is not Arabic (--keep_non_arabic keeps it)")
             return

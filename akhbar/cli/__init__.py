@@ -6,7 +6,8 @@
     akhbar discover URL... [options]                  (print a site's feeds, ready for --feeds)
     akhbar backfill (--site URL | --sitemap URL) --since DATE [--until DATE] --output DIR [options]
     akhbar serve-sample [--port N] [--faults]
-    akhbar eval ner|events|dedup [...]
+    akhbar eval ner|events|dedup|geo [...]
+    akhbar extract FILE_OR_URL... [--url URL] [--json]
     akhbar compact DIR [...]
     akhbar report DIR [...]
 
@@ -28,6 +29,7 @@ COMMANDS = {
     "discover": "akhbar.cli.discover:main",
     "backfill": "akhbar.cli.backfill:main",
     "eval": "akhbar.cli.evaluate:main",
+    "extract": "akhbar.cli.extract:main",
     "serve-sample": "akhbar.cli.serve_sample:main",
     "compact": "akhbar.cli.compact:main",
     "report": "akhbar.cli.report:main",

@@ -17,6 +17,7 @@ from akhbar.pipelines import ingest
 from akhbar.pipelines.feedlist import FeedListError, read_feed_list
 from akhbar.pipelines.options import UsageError, help_text, parse_options
 from akhbar.pipelines.output import check_output_writable
+from akhbar.pipelines.runners import runs_in_process
 from akhbar.pipelines.summary import RunSummary
 from akhbar.transforms import counters
 
@@ -79,6 +80,8 @@ def submit_command(argv: Sequence[str]) -> int:
     except (UsageError, FeedListError, ModelError) as exc:
         print(f"akhbar submit: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if runs_in_process(opts):  # a local runner's job would die with this process: see it through
+        result.wait_until_finish()
     job_id = getattr(result, "job_id", None)
     print(f"submitted {len(feeds)} feeds into {opts.output}: job {job_id() if callable(job_id) else 'started'} "
           f"({type(result).__name__}, state {result.state})")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
-__all__ = ["InvalidURL", "article_id", "canonical_url"]
+__all__ = ["InvalidURL", "absolute_http_url", "article_id", "canonical_url", "resolve_link"]
 
 # Query parameters that only track the click, never select content.
 _TRACKING_PARAMS = frozenset(
@@ -31,6 +31,32 @@ class InvalidURL(ValueError):
     """A URL that has no canonical form (bad port, broken IPv6 brackets, ...)."""
 
     kind = "bad_url"  # the dead-letter error kind
+
+
+def absolute_http_url(value: str | None) -> bool:
+    """Whether ``value`` is an absolute http(s) URL with a host: the only URLs an article may have."""
+    if not value:
+        return False
+    try:
+        parts = urlsplit(value.strip())
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
+def resolve_link(link: str | None, base: str | None) -> str | None:
+    """A feed link made absolute against its base (``xml:base``, the feed's URL); None if unusable.
+
+    ``/news/1`` in the feed at ``https://a.example/rss`` is ``https://a.example/news/1``; a
+    link that stays relative, or is not http(s) (``javascript:``, ``mailto:``), is no link.
+    """
+    if not link or not link.strip():
+        return None
+    try:
+        resolved = urljoin(base or "", link.strip())
+    except ValueError:
+        return None
+    return resolved if absolute_http_url(resolved) else None
 
 
 def _is_tracking(name: str) -> bool:

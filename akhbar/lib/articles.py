@@ -6,7 +6,8 @@ article records which text it carries (``text_source``) and why
 the fetch time (``published_source``), always in UTC; a date that cannot be a
 publication date (before 1990, or more than a day after the fetch) is not used.
 Text fields are capped (``FIELD_LIMITS``), so one hostile item cannot take the
-memory of a worker or of the models after it.
+memory of a worker or of the models after it. The article's identity is
+``akhbar.lib.identity.item_identity``.
 """
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from akhbar.core.text import detect_language, text_hash, text_key
-from akhbar.core.urls import InvalidURL, article_id, canonical_url
+from akhbar.core.urls import InvalidURL, article_id
 from akhbar.lib.extract import ExtractedPage, ExtractionError, extract_article
+from akhbar.lib.identity import item_identity, item_url
 from akhbar.lib.web.charset import decode_bytes
 from akhbar.lib.web.guard import MAX_URL_CHARS
 from akhbar.lib.web.http import HttpClient, HttpConfig
@@ -89,12 +91,7 @@ class FetchConfig:
     keep_non_arabic: bool = False
 
 
-def article_url(item: FeedItem) -> str | None:
-    if item.link:
-        return item.link
-    if item.guid and item.guid.startswith(("http://", "https://")):
-        return item.guid
-    return None
+article_url = item_url
 
 
 def strip_leading_title(text: str, titles: list[str | None]) -> str:
@@ -129,7 +126,7 @@ def choose_text(item: FeedItem, page: ExtractedPage | None) -> tuple[str, str] |
 
 def build_article(
     item: FeedItem,
-    url: str,
+    url: str | None,
     text: str,
     text_source: str,
     page: ExtractedPage | None,
@@ -137,15 +134,16 @@ def build_article(
     fetched_at: datetime,
     on_truncate: Callable[[str], None] | None = None,
 ) -> Article:
-    """An Article with its keys: canonical URL, stable id, normalized text hash, UTC times.
+    """An Article with its keys: identity (canonical URL), stable id, normalized text hash, UTC times.
 
-    Fields longer than ``FIELD_LIMITS`` are cut before any key is computed;
-    ``on_truncate(field)`` is called for each one. Raises ``InvalidURL`` for a URL
-    that has no canonical form.
+    ``url`` is the page's URL, None for an item without a usable link: then its
+    feed-scoped identity stands in the ``url`` column too. Fields longer than
+    ``FIELD_LIMITS`` are cut before any key is computed; ``on_truncate(field)`` is
+    called for each one. Raises ``InvalidURL`` for a URL that has no canonical form.
     """
-    if len(url) > MAX_URL_CHARS:
+    if url is not None and len(url) > MAX_URL_CHARS:
         raise InvalidURL(f"URL longer than {MAX_URL_CHARS} characters: {url[:200]!r}...")
-    canonical = canonical_url(url)
+    canonical = item_identity(item, url)
     published, published_source = publication_time(item.published, page.published if page else None, fetched_at)
     fields = {
         "title": item.title or (page.title if page else None),
@@ -161,7 +159,7 @@ def build_article(
     title, text = fields["title"], fields["text"] or ""
     return Article(
         article_id=article_id(canonical),
-        url=url,
+        url=url or canonical,
         canonical_url=canonical,
         feed_url=item.feed_url,
         outlet=fields["outlet"],

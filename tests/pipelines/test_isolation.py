@@ -69,10 +69,10 @@ def _inject(case: str, monkeypatch: pytest.MonkeyPatch) -> str:
     if case == "poll_feed":
         original = feeds.parse_feed
 
-        def parse(body, feed_url, *args):
+        def parse(body, feed_url, *args, **kwargs):
             if feed_url.endswith(VICTIM_FEED):
                 raise Injected("injected failure for the test")
-            return original(body, feed_url, *args)
+            return original(body, feed_url, *args, **kwargs)
 
         monkeypatch.setattr(feeds, "parse_feed", parse)
         return "poll_feed"

@@ -92,3 +92,39 @@ def test_an_enricher_may_only_set_its_own_columns():
 def test_enrich_needs_an_enricher():
     with pytest.raises(ValueError):
         Enrich([])
+
+
+class StoryLabel(Enricher):
+    """Reads the story branch's column: runs after the join. Fails on the article whose story has 3 words."""
+
+    name = "label"
+    columns = ("summary",)
+    needs = ("story_id",)
+
+    def load(self) -> None:
+        pass
+
+    def enrich(self, articles: Sequence[Article]) -> list[dict[str, Any]]:
+        if any(a.story_id == "words-3" for a in articles):
+            raise RuntimeError("cannot label")
+        return [{"summary": f"label of {a.story_id}"} for a in articles]
+
+
+def test_an_enricher_that_needs_a_branch_runs_after_the_join():
+    articles = _articles(6, bad=set())
+    with TestPipeline() as p:
+        out = p | beam.Create(articles) | Enrich([StoryLabel(), WordCountStory()])
+        summary = out.main | beam.Map(lambda a: (a.title, a.story_id, a.summary))
+        expected = []
+        for a in articles:
+            story = f"words-{len(a.text.split())}"
+            expected.append((a.title, story, a.summary if story == "words-3" else f"label of {story}"))
+        assert_that(summary, equal_to(expected))  # every article once: the failing one unchanged
+        assert_that(out.dead_letter | beam.Map(lambda d: d.stage), equal_to(["enrich_label"]), label="DeadLetters")
+    totals = counters.query_counters(p.result)
+    assert totals["enriched_label"] == 5 and totals["enrich_failed_label"] == 1
+
+
+def test_enrich_needs_a_branch_besides_after_join_steps():
+    with pytest.raises(ValueError, match="at least one branch"):
+        Enrich([StoryLabel()])
