@@ -35,6 +35,7 @@ LOOPBACK = HttpConfig(allow_loopback=True, read_timeout=5)
     ("Tue, 24 Nov 2026 08:00:30 GMT", 30.0),
     (format_datetime(NOW - timedelta(hours=1), usegmt=True), 0.0),  # a date in the past: now
     (None, None), ("", None), ("soon", None), ("-5", None), ("1.5", None), ("Tue, 99 Foo 2026", None),
+    ("\u00b2", None), ("\u0663", None), ("9" * 400, 1e12),  # only ASCII digits; a huge wait is still a number
 ])
 def test_retry_after_is_seconds_or_an_http_date(value, seconds):
     assert parse_retry_after(value, NOW) == seconds

@@ -119,8 +119,9 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(int(value))
+    if value.isascii() and value.isdigit():  # RFC 9110 DIGIT is ASCII: not '²' or '٣'
+        # Past any cap anyway; a very long number would overflow a float.
+        return float(int(value)) if len(value) <= 12 else 1e12
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
