@@ -114,17 +114,24 @@ def check_models(opts: AkhbarOptions) -> list[Enricher]:
 
 
 def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOptions,
-                   enrichers: Sequence[Enricher] | None = None) -> IngestOutputs:
-    """The ingest graph on ``pipeline``; ``enrichers`` default to the options' models."""
+                   enrichers: Sequence[Enricher] | None = None, items: beam.PCollection | None = None) -> IngestOutputs:
+    """The ingest graph on ``pipeline``; ``enrichers`` default to the options' models.
+
+    ``items``: FeedItems from elsewhere (``akhbar backfill``'s sitemaps) instead of polling ``feeds``.
+    """
     streaming = bool(opts.view_as(StandardOptions).streaming)
-    polled = poll_requests(pipeline, feeds, opts, streaming) | "PollFeeds" >> PollFeeds(opts.poll_config())
+    dead_letters = []
+    if items is None:
+        polled = poll_requests(pipeline, feeds, opts, streaming) | "PollFeeds" >> PollFeeds(opts.poll_config())
+        items = polled.main
+        dead_letters.append(polled.dead_letter)
     # What earlier runs wrote to this output is read back once per worker: never fetched or written again.
     in_output, shared = opts.written_keys(), Shared()
-    items = polled.main | "SkipWrittenItems" >> SkipWritten(in_output, shared)
-    fetched = items | "FetchArticles" >> FetchArticles(opts.fetch_config())
+    items = items | "SkipWrittenItems" >> SkipWritten(in_output, shared)
+    fetched = items | "FetchArticles" >> FetchArticles(opts.fetch_config(), opts.politeness_config())
     exact = fetched.main | "DedupExact" >> DedupExact(
         streaming=streaming, ttl_s=opts.dedup_ttl, written=in_output, shared=shared)
-    dead_letters = [polled.dead_letter, fetched.dead_letter, exact.dead_letter]
+    dead_letters += [fetched.dead_letter, exact.dead_letter]
     articles = exact.main
     on_flink_streaming = streaming and flink.is_flink(opts)
     if on_flink_streaming:  # see flink.stamp_processing_time

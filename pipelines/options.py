@@ -18,6 +18,14 @@ from akhbar.lib.models import choose_near_dup_model
 from akhbar.lib.neardup import DEFAULT_TTL_S as NEAR_DUP_TTL_S
 from akhbar.lib.output_keys import OutputKeysSpec
 from akhbar.lib.web.http import HttpConfig
+from akhbar.lib.web.politeness import (
+    DEFAULT_FETCH_THREADS,
+    DEFAULT_HOST_CONCURRENCY,
+    DEFAULT_HOST_DELAY_S,
+    DEFAULT_MAX_RETRY_AFTER_S,
+    PolitenessConfig,
+)
+from akhbar.lib.web.robots import RobotsPolicy, robots_token
 from akhbar.transforms.dedup import DEFAULT_TTL_S
 from akhbar.transforms.neardup import DedupNearOptions
 
@@ -48,6 +56,7 @@ def _number(kind: type, minimum: float, inclusive: bool = True):
 
 
 POSITIVE = _number(float, 0, inclusive=False)
+NON_NEGATIVE = _number(float, 0)
 POSITIVE_INT = _number(int, 1)
 NON_NEGATIVE_INT = _number(int, 0)
 
@@ -77,13 +86,28 @@ class AkhbarOptions(PipelineOptions):
         add("--max_page_bytes", metavar="BYTES", type=POSITIVE_INT, default=5 * 1024 * 1024,
             help="Cap on an article page's decoded body in bytes (default 5 MiB).")
         add("--max_redirects", metavar="N", type=NON_NEGATIVE_INT, default=5, help="Redirects followed per fetch (default 5).")
-        add("--http_user_agent", metavar="TEXT", default=HttpConfig.user_agent, help="User-Agent sent with every request.")
+        add("--http_user_agent", metavar="TEXT", default=HttpConfig.user_agent,
+            help="User-Agent sent with every request; its first word is the token robots.txt rules are "
+                 "matched against.")
         add("--no_fetch_pages", action="store_true", default=False,
             help="Use the feeds' own content/summary; do not fetch article pages.")
         add("--keep_non_arabic", action="store_true", default=False,
             help="Write non-Arabic articles instead of dead-lettering them.")
         add("--max_backoff", metavar="SECONDS", type=POSITIVE, default=3600.0,
             help="Upper bound in seconds of the per-feed backoff after errors (default 3600).")
+        add("--host_delay", metavar="SECONDS", type=NON_NEGATIVE, default=DEFAULT_HOST_DELAY_S,
+            help="Minimum seconds between requests to one host; robots.txt Crawl-delay raises it; 0 turns spacing "
+                 f"off (default {DEFAULT_HOST_DELAY_S:g}).")
+        add("--host_concurrency", metavar="N", type=POSITIVE_INT, default=DEFAULT_HOST_CONCURRENCY,
+            help=f"Requests in flight to one host at most (default {DEFAULT_HOST_CONCURRENCY}).")
+        add("--max_retry_after", metavar="SECONDS", type=NON_NEGATIVE, default=DEFAULT_MAX_RETRY_AFTER_S,
+            help="A page whose host answers 429/503 with a Retry-After up to this is fetched again after it; a "
+                 f"longer one keeps the feed's text (default {DEFAULT_MAX_RETRY_AFTER_S:g}).")
+        add("--fetch_threads", metavar="N", type=POSITIVE_INT, default=DEFAULT_FETCH_THREADS,
+            help=f"Page fetches in flight per worker process, over all hosts (default {DEFAULT_FETCH_THREADS}).")
+        add("--ignore_robots", metavar="HOST[,HOST]", action="append", default=None,
+            help="Hosts whose robots.txt is not read, because you have their permission to crawl them "
+                 "(host or host:port; repeatable). Off by default: robots.txt is obeyed everywhere.")
 
         add = group["dedup"].add_argument
         add("--dedup_ttl", metavar="SECONDS", type=POSITIVE_INT, default=DEFAULT_TTL_S,
@@ -139,6 +163,16 @@ class AkhbarOptions(PipelineOptions):
             user_agent=self.http_user_agent,
             allow_loopback=self.allow_loopback,
             allow_private=self.allow_private,
+        )
+
+    def politeness_config(self) -> PolitenessConfig:
+        exempt = frozenset(h.strip().lower() for arg in (self.ignore_robots or []) for h in arg.split(",") if h.strip())
+        return PolitenessConfig(
+            delay_s=self.host_delay,
+            concurrency=self.host_concurrency,
+            max_retry_after_s=self.max_retry_after,
+            threads=self.fetch_threads,
+            robots=RobotsPolicy(exempt_hosts=exempt),
         )
 
     def near_dup_options(self) -> DedupNearOptions:
@@ -249,6 +283,14 @@ def help_text(prog: str = "akhbar run") -> str:
     return parser.format_help()
 
 
+def check_politeness(opts: AkhbarOptions) -> None:
+    """The User-Agent must start with the product token robots.txt rules are matched against."""
+    try:
+        robots_token(opts.http_user_agent)
+    except ValueError as exc:
+        raise UsageError(f"--http_user_agent: {exc}") from None
+
+
 def parse_options(argv: Sequence[str]) -> AkhbarOptions:
     """Parse akhbar's and Beam's flags, check them, and choose the runner that fits the mode."""
     from akhbar.pipelines.runners import RunnerError, choose_runner
@@ -261,6 +303,7 @@ def parse_options(argv: Sequence[str]) -> AkhbarOptions:
         raise UsageError("--once and --streaming exclude each other")
     if not opts.feeds or not opts.output:
         raise UsageError("--feeds FILE and --output DIR are required")
+    check_politeness(opts)
     if has_flag(argv, "--geo") and opts.geo == "default" and opts.ner_model == "none":
         raise UsageError("--geo default needs the NER stage: drop --ner_model none, or pass --geo none")
     try:

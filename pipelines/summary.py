@@ -47,6 +47,17 @@ class RunSummary:
         """Every item is written, a duplicate, or a dead letter."""
         return self.items_seen == self.articles_written + self.duplicates + self.items_dead_lettered
 
+    def _politeness_lines(self) -> list[str]:
+        """A line on robots.txt and rate limits, when either changed what the run fetched."""
+        c = self.counters
+        disallowed = c.get(counters.PAGES_ROBOTS_DISALLOWED, 0)
+        deferred = c.get(counters.PAGES_DEFERRED, 0)
+        given_up = c.get(counters.PAGES_RATE_LIMITED, 0)
+        if not (disallowed or deferred or given_up):
+            return []
+        return [f"politeness          {disallowed} pages disallowed by robots.txt, {deferred} deferred by a "
+                f"Retry-After, {given_up} given up after a rate limit (their feed text is used)"]
+
     def _earlier_runs_line(self) -> list[str]:
         earlier = self.counters.get(counters.DUPLICATES_PREFIX + "in_output", 0)
         if not earlier:
@@ -65,6 +76,7 @@ class RunSummary:
             f"items seen          {self.items_seen}",
             f"articles written    {self.articles_written} "
             f"({c.get(counters.TEXT_FROM_FEED, 0)} with text from the feed, {c.get(counters.PAGES_FAILED, 0)} pages failed)",
+            *self._politeness_lines(),
             f"duplicates dropped  {self.duplicates} ({dups or 'none'}; re-polled entries {c.get(counters.ITEMS_REPEATED, 0)})",
             *self._earlier_runs_line(),
             f"dead letters        {self.dead_letters} ({c.get(counters.FEEDS_FAILED, 0)} feeds, {self.items_dead_lettered} items, "

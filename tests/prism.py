@@ -42,7 +42,8 @@ def streaming_command(feeds: Path, out: Path, *extra: str) -> list[str]:
     """`akhbar run --streaming` on the loopback sample, polling and writing every few seconds."""
     return [
         sys.executable, "-m", "akhbar", "run", "--feeds", str(feeds), "--output", str(out),
-        "--streaming", "--poll_interval", "3", "--write_interval", "3", "--allow_loopback", *extra,
+        "--streaming", "--poll_interval", "3", "--write_interval", "3", "--allow_loopback",
+        "--host_delay", "0", "--host_concurrency", "4", *extra,
     ]
 
 

@@ -3,6 +3,8 @@
     akhbar run --feeds FILE --output DIR [--once | --streaming] [options] [Beam options]
     akhbar submit --feeds FILE --output DIR --runner RUNNER [options]   (submit and return: launchers)
     akhbar demo [--output DIR] [--streaming --duration S] [options]
+    akhbar discover URL... [options]                  (print a site's feeds, ready for --feeds)
+    akhbar backfill (--site URL | --sitemap URL) --since DATE [--until DATE] --output DIR [options]
     akhbar serve-sample [--port N] [--faults]
     akhbar eval ner|events|dedup|geo [...]
     akhbar extract FILE_OR_URL... [--url URL] [--json]
@@ -24,6 +26,8 @@ COMMANDS = {
     "run": "akhbar.cli.run:run_command",
     "submit": "akhbar.cli.run:submit_command",
     "demo": "akhbar.cli.run:demo_command",
+    "discover": "akhbar.cli.discover:main",
+    "backfill": "akhbar.cli.backfill:main",
     "eval": "akhbar.cli.evaluate:main",
     "extract": "akhbar.cli.extract:main",
     "serve-sample": "akhbar.cli.serve_sample:main",

@@ -100,7 +100,8 @@ def analytics_output(tmp_path_factory) -> Path:
         feeds = tmp / "feeds.txt"
         server.write_feed_list(feeds)
         # The model branches are tested where they live; here the nested columns come from the enriched day.
-        ingest.run_with_args(["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback", "--read_timeout", "2",
+        ingest.run_with_args(["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback",
+                              "--host_delay", "0", "--host_concurrency", "4", "--read_timeout", "2",
                     "--ner_model", "none", "--event_model", "none"])
     write_enriched_day(out)
     return out

@@ -113,7 +113,8 @@ def test_run_once_reports_the_rows_it_writes(sample_server, tmp_path: Path, caps
     feeds = tmp_path / "feeds.txt"
     sample_server.write_feed_list(feeds)
     out = tmp_path / "out"
-    code = main(["run", "--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback", "--read_timeout", "2",
+    code = main(["run", "--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback",
+                 "--host_delay", "0", "--host_concurrency", "4", "--read_timeout", "2",
                  "--no_fetch_pages", "--ner_model", "none", "--event_model", "none"])
     assert code == 0
     files, rows = count_output(str(out))

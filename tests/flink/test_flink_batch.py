@@ -33,7 +33,8 @@ def _run(server, tmp_path: Path, name: str, runner: list[str]):
     feeds = tmp_path / "feeds.txt"
     server.write_feed_list(feeds)
     out = tmp_path / name
-    argv = ["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback", "--read_timeout", "2",
+    argv = ["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback",
+            "--host_delay", "0", "--host_concurrency", "4", "--read_timeout", "2",
             *model_flags(), *runner]
     result, _ = ingest.run_with_args(argv)
     return out, counters.query_counters(result)

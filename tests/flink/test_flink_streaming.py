@@ -85,6 +85,7 @@ def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_clus
         proc = subprocess.Popen(
             [sys.executable, "-m", "akhbar", "run", "--feeds", str(feeds), "--output", str(out),
              "--streaming", "--poll_interval", "3", "--write_interval", "3", "--allow_loopback",
+             "--host_delay", "0", "--host_concurrency", "4",
              "--read_timeout", "10", *model_flags(), *flink_local.runner_args(flink_cluster),
              "--checkpointing_interval=2000"],
             cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

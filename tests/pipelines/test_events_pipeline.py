@@ -111,6 +111,7 @@ def seed_run(tmp_path_factory):
         feeds.write_text(server.url + "/feed.xml\n", encoding="utf-8")
         out = tmp / "out"
         result, _ = ingest.run_with_args(["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback",
+                                          "--host_delay", "0", "--host_concurrency", "4",
                                 "--event_model", str(DEFAULT_EVENT_MODEL)])
     finally:
         server.close()

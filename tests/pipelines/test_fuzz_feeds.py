@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, example, given, settings
 from akhbar.lib.articles import FetchConfig
 from akhbar.lib.feeds import FeedError, parse_feed
 from akhbar.lib.web.http import FetchError, HttpClient, HttpConfig
+from akhbar.lib.web.politeness import PolitenessConfig
 from akhbar.pipelines import ingest
 from akhbar.schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE, SCHEMAS, partition_date, table_glob
 from akhbar.schemas.records import Article, DeadLetter, utc_now
@@ -103,7 +104,7 @@ def _write(records: list, table: str, out: Path) -> None:
 def test_library_steps_turn_any_site_into_rows_or_dead_letters(site, tmp_path_factory):
     out = tmp_path_factory.mktemp("fuzz")
     http = HttpConfig(allow_loopback=True, connect_timeout=1.0, read_timeout=2.0)
-    fetcher = FetchArticleFn(FetchConfig(http=http, keep_non_arabic=True))
+    fetcher = FetchArticleFn(FetchConfig(http=http, keep_non_arabic=True), PolitenessConfig(delay_s=0))
     fetcher.setup()
     articles: list[Article] = []
     dead: list[DeadLetter] = []
@@ -117,7 +118,7 @@ def test_library_steps_turn_any_site_into_rows_or_dead_letters(site, tmp_path_fa
                 continue  # the feed fails alone (the pipeline writes its dead letter)
             for item in parsed.items:
                 seen += 1
-                (output,) = list(fetcher.process(item))  # exactly one result per item
+                (output,) = fetcher.fetch_now(item)  # exactly one result per item
                 if isinstance(output, TaggedOutput):
                     dead.append(output.value)
                 else:
@@ -142,7 +143,8 @@ def test_the_pipeline_never_fails_and_accounts_for_every_item(site, tmp_path_fac
         feeds.write_text("\n".join(server.feed_urls()) + "\n")
         out = tmp / "out"
         result, _ = ingest.run_with_args([
-            "--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback", "--read_timeout", "2",
+            "--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback",
+            "--host_delay", "0", "--host_concurrency", "4", "--read_timeout", "2",
             "--connect_timeout", "1", "--keep_non_arabic", "--ner_model", "none", "--event_model", "none",
         ])
     totals = counters.query_counters(result)

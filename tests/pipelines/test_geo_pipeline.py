@@ -19,7 +19,8 @@ def _run(tmp: Path, *extra: str):
         feeds = tmp / "feeds.txt"
         server.write_feed_list(feeds)
         out = tmp / "out"
-        argv = ["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback", "--read_timeout", "2", *extra]
+        argv = ["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback", "--read_timeout", "2",
+                "--host_delay", "0", "--host_concurrency", "4", *extra]
         result, _ = ingest.run_with_args(argv)
     return out, counters.query_counters(result)
 

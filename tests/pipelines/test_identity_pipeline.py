@@ -22,7 +22,9 @@ from tests.pipelines import identity_feeds
 from tests.prism import require_prism
 from tests.route_server import RouteServer
 
-FAST = ["--ner_model", "none", "--event_model", "none", "--near_dup_policy", "off"]
+# Every page is on one loopback host: no per-host spacing (docs/politeness.md).
+FAST = ["--ner_model", "none", "--event_model", "none", "--near_dup_policy", "off",
+        "--host_delay", "0", "--host_concurrency", "4"]
 
 
 def runner_args(runner: str) -> list[str]:

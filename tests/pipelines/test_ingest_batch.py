@@ -21,7 +21,8 @@ def _run(server, tmp_path: Path, *extra: str):
     feeds = tmp_path / "feeds.txt"
     server.write_feed_list(feeds)
     out = tmp_path / "out"
-    argv = ["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback", "--read_timeout", "2", *extra]
+    argv = ["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback",
+            "--host_delay", "0", "--host_concurrency", "4", "--read_timeout", "2", *extra]
     result, _ = ingest.run_with_args(argv)
     return out, counters.query_counters(result)
 

@@ -124,7 +124,8 @@ def test_a_failing_step_costs_only_its_own_item(case, monkeypatch, tmp_path):
         feeds = tmp_path / "feeds.txt"
         server.write_feed_list(feeds)
         out = tmp_path / "out"
-        argv = ["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback", "--read_timeout", "3",
+        argv = ["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback",
+                "--host_delay", "0", "--host_concurrency", "4", "--read_timeout", "3",
                 "--ner_model", "none", "--event_model", "none"]
         result, _ = ingest.run_with_args(argv)
         totals = counters.query_counters(result)

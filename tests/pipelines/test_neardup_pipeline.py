@@ -31,7 +31,8 @@ def _run(server, tmp: Path, *extra: str):
     feeds = tmp / "feeds.txt"
     server.write_feed_list(feeds)
     out = tmp / "out"
-    argv = ["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback", *NO_MODELS, *extra]
+    argv = ["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback",
+            "--host_delay", "0", "--host_concurrency", "4", *NO_MODELS, *extra]
     result, _ = ingest.run_with_args(argv)
     return out, counters.query_counters(result)
 

@@ -19,7 +19,8 @@ def _run(tmp: Path, *extra: str):
         feeds = tmp / "feeds.txt"
         server.write_feed_list(feeds)
         out = tmp / "out"
-        argv = ["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback", "--read_timeout", "2",
+        argv = ["--feeds", str(feeds), "--output", str(out), "--once", "--allow_loopback",
+                "--host_delay", "0", "--host_concurrency", "4", "--read_timeout", "2",
                 "--event_model", "none", *extra]
         result, _ = ingest.run_with_args(argv)
     return out, counters.query_counters(result)

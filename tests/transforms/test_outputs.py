@@ -14,6 +14,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from akhbar.lib.articles import FetchConfig
 from akhbar.lib.feeds import PollConfig
 from akhbar.lib.web.http import HttpConfig
+from akhbar.lib.web.politeness import PolitenessConfig
 from akhbar.schemas.records import DeadLetter
 from akhbar.transforms.dedup import DedupExact
 from akhbar.transforms.enrich import Enrich
@@ -43,7 +44,8 @@ def test_every_stage_returns_main_and_dead_letter(sample_server):
     with TestPipeline() as p:
         polled = p | beam.Create(feeds) | "PollFeeds" >> PollFeeds(PollConfig(http=http))
         empty = p | "EmptyEntry" >> beam.Create([feed_item(link=None, summary=None, content=None, guid="empty")])
-        fetched = (polled.main, empty) | beam.Flatten() | "FetchArticles" >> FetchArticles(FetchConfig(http=http))
+        fetched = (polled.main, empty) | beam.Flatten() | "FetchArticles" >> FetchArticles(
+            FetchConfig(http=http), PolitenessConfig(delay_s=0))
         exact = fetched.main | "DedupExact" >> DedupExact()
         near = exact.main | "DedupNear" >> DedupNear()
         boom = p | "Choking" >> beam.Create([article(title="boom", link="https://n.example/boom")])

@@ -27,6 +27,7 @@ __all__ = [
     "HttpClient",
     "HttpConfig",
     "HttpResponse",
+    "HttpStatusError",
     "check_url_allowed",
 ]
 
@@ -37,6 +38,22 @@ _DRAIN_LIMIT = 64 * 1024
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # A host with several approved addresses: the next one is tried when a connection fails.
 _MAX_ADDRESSES_TRIED = 3
+
+
+class HttpStatusError(FetchError):
+    """A response status the client does not accept (kind ``http_status``), with what a retry needs.
+
+    ``status`` is the HTTP status; ``retry_after`` the raw ``Retry-After`` header, if
+    any (``akhbar.lib.web.politeness.parse_retry_after`` reads it).
+    """
+
+    def __init__(self, url: str, message: str, status: int, retry_after: str | None = None):
+        super().__init__("http_status", url, message)
+        self.status = status
+        self.retry_after = retry_after
+
+    def __reduce__(self):
+        return HttpStatusError, (self.url, self.message, self.status, self.retry_after)
 
 
 @dataclass(frozen=True)
@@ -253,7 +270,7 @@ class HttpClient:
             body = self._read_body(resp, url, where, hdrs)
         else:
             _discard(resp)
-            raise FetchError("http_status", url, f"HTTP {status} from {where}")
+            raise HttpStatusError(url, f"HTTP {status} from {where}", status, hdrs.get("retry-after"))
         media, charset = _parse_content_type(hdrs.get("content-type"))
         return HttpResponse(
             url=url,
