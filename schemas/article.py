@@ -28,6 +28,8 @@ ENTITY_TYPE = pa.struct(
         pa.field("start", pa.int32()),
         pa.field("end", pa.int32()),
         pa.field("score", pa.float32()),
+        pa.field("norm", pa.string()),
+        pa.field("canonical", pa.string()),
     ]
 )
 

@@ -39,5 +39,5 @@ class NerEnricher(Enricher):
         if self._runtime is None:
             raise RuntimeError("NerEnricher.enrich called before load()")
         found = find_entities([a.text or "" for a in articles], self._runtime, batch_size=self.batch_size * 4,
-                              overlap=self.overlap)
+                              overlap=self.overlap, outlets=[a.outlet for a in articles])
         return [{"entities": e, "ner_model": self.model_id} for e in found]
