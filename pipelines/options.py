@@ -77,6 +77,9 @@ class AkhbarOptions(PipelineOptions):
                             help="NER: 'default' (the shipped ner-ar-small), 'none', a model folder or a Hugging Face "
                                  "token-classification model path/hub id (needs the hf extra).")
         parser.add_argument("--ner_batch_size", type=int, default=16, help="NER: articles per model batch.")
+        parser.add_argument("--ner_crf_weight", type=float, default=None,
+                            help="NER: weight of the feature CRF beside an akhbar model (0: the model alone, faster; "
+                                 "default: the model's config).")
 
     def http_config(self, max_bytes: int) -> HttpConfig:
         return HttpConfig(
