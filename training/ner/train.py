@@ -35,7 +35,7 @@ from torch import nn
 from akhbar.core.metrics import entity_scores as ner_scores
 from akhbar.lib.ner.features import MAX_PIECES, UNK, Vocab, WordFeaturizer, norm_word, split_words
 from akhbar.lib.progress import Progress
-from training.ner.data import ANERCORP, LABELS, news_texts, read_conll
+from training.ner.data import ANERCORP, LABELS, held_out_docs, news_texts, read_conll, wojood_train_dev
 from training.ner.model import EncoderConfig, NerModel, WordEncoder
 
 LOG = logging.getLogger("train-ner")
@@ -61,6 +61,20 @@ class RecipeConfig:
     train_sentences: int | None = None
     dev_sentences: int = 300
     test_sentences: int | None = None  # None: all of ANERcorp test
+    wojood: bool = False  # also train on Wojood's train split, mapped to the four types (its dev part held out)
+    swap: float = 0.0  # per epoch, this share of the PERS sentences again with today's names (training/ner/augment.py)
+    silver: str | None = None  # teacher-labelled news (training/ner/silver.py) added to every epoch
+    silver_ratio: float = 1.0  # silver words per gold word in an epoch (a fresh draw each epoch)
+    silver_conf: float = 0.9  # a silver sentence is kept when both teachers agree and its path has this confidence
+    gazetteer: str | None = None  # gazetteer features (training/ner/gazetteer.py: the mined gazetteer.json)
+    embeddings: str | None = None  # pretrained tables to start from (default: OUT/pretrained_embeddings.pt)
+    # The whole recipe (stage "all"): a feature CRF, a teacher, silver data, a gazetteer, then the student.
+    crf_iters: int = 150  # the feature CRF (training/ner/crf_baseline.py), trained on the same gold data
+    self_train: bool = False  # teacher (this recipe without silver/gazetteer) x CRF label news for the student
+    silver_articles: int = 6000
+    teacher_crf_weight: float = 0.5
+    mine_gazetteer: bool = False  # gazetteer features mined from the teacher's silver labels
+    crf_weight: float = 0.0  # the feature CRF beside the shipped model at inference (0: shipped, off)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
 
 
@@ -74,6 +88,9 @@ CONFIGS = {
                               layers=1, heads=2, ff=64, context_conv=3, sparse_features=True),
     ),
 }
+# Every lever of the full recipe at the smoke test's size (tests/training/test_ner_training.py).
+CONFIGS["smoke_levers"] = replace(CONFIGS["smoke"], wojood=True, swap=0.5, self_train=True, silver_articles=20,
+                                  mine_gazetteer=True, crf_weight=0.5, crf_iters=20)
 
 
 def device() -> torch.device:
@@ -84,7 +101,8 @@ def device() -> torch.device:
 def news_words(cfg: RecipeConfig) -> list[list[str]]:
     """Normalized words of each news article (normalized as a whole text: the same forms, much faster)."""
     docs = []
-    for text in news_texts(limit=cfg.news_articles):
+    # The articles of the labelled news paragraphs (and their copies) stay unread by every stage.
+    for text in news_texts(limit=cfg.news_articles, skip=held_out_docs()):
         nt = norm_word(text)
         docs.append([nt[s:e] for s, e in split_words(nt)])
     return docs
@@ -116,10 +134,13 @@ def build_vocab_and_tokenizer(cfg: RecipeConfig, docs: list[list[str]], out: Pat
     LOG.info("vocab: %d words, %d chars, %d pieces", len(words), len(char_list), tok.get_vocab_size())
 
 
-def load_featurizer(out: Path) -> WordFeaturizer:
+def load_featurizer(out: Path, gazetteer: str | None = None, max_sparse: int = 32) -> WordFeaturizer:
     from tokenizers import Tokenizer
 
-    return WordFeaturizer(Vocab.load(out / "vocab.json"), Tokenizer.from_file(str(out / "tokenizer.json")))
+    from akhbar.lib.ner.gazetteer import Gazetteer
+
+    return WordFeaturizer(Vocab.load(out / "vocab.json"), Tokenizer.from_file(str(out / "tokenizer.json")),
+                          max_sparse=max_sparse, gazetteer=Gazetteer.load(gazetteer) if gazetteer else None)
 
 
 # ---------------------------------------------------------------- stage 2: skip-gram pretraining
@@ -272,8 +293,8 @@ def evaluate(model: NerModel, feat: WordFeaturizer, sentences, dev, batch_size: 
     return ner_scores([y for _, y in sentences], pred)
 
 
-def init_from_pretrained(encoder: WordEncoder, out: Path) -> bool:
-    path = out / "pretrained_embeddings.pt"
+def init_from_pretrained(encoder: WordEncoder, out: Path, path: str | Path | None = None) -> bool:
+    path = Path(path) if path else out / "pretrained_embeddings.pt"
     if not path.exists():
         return False
     emb = torch.load(path)
@@ -286,22 +307,85 @@ def init_from_pretrained(encoder: WordEncoder, out: Path) -> bool:
     return True
 
 
+def read_silver(path: str, min_conf: float) -> list[tuple[list[str], list[str]]]:
+    """The confident silver sentences: both teachers agree and the path's smallest marginal is >= min_conf."""
+    kept = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if row.get("agree") is not False and row["conf"] >= min_conf:
+                kept.append((row["tokens"], row["tags"]))
+    return kept
+
+
+class EpochData:
+    """The packed sequences of each epoch: the gold sentences, plus fresh swap copies and a fresh silver draw."""
+
+    def __init__(self, cfg: RecipeConfig, gold, feat: WordFeaturizer, rng: random.Random, max_words: int) -> None:
+        self.cfg, self.gold, self.rng, self.max_words = cfg, gold, rng, max_words
+        self.gold_packed = pack(gold, max_words)
+        self.names: list[list[str]] = []
+        self.silver: list = []
+        if cfg.swap > 0:
+            from akhbar.lib.ner.canonical import KnownForms
+            from training.ner.augment import read_names
+
+            self.names = read_names()
+            if cfg.gazetteer:
+                phrases = json.loads(Path(cfg.gazetteer).read_text(encoding="utf-8"))["phrases"]
+                self.names += [p.split() for p, t in phrases.items() if t == "PERS" and len(p.split()) >= 2]
+            self.known = KnownForms.from_vocab(feat.vocab.words)
+            self.with_persons = [s for s in gold if "B-PERS" in s[1] or "I-PERS" in s[1]]
+        if cfg.silver:
+            self.silver = read_silver(cfg.silver, cfg.silver_conf)
+            LOG.info("silver: %d confident sentences from %s", len(self.silver), cfg.silver)
+        self.gold_words = sum(len(t) for t, _ in gold)
+
+    def epoch(self) -> list:
+        extra = []
+        if self.names:
+            from training.ner.augment import swap_persons
+
+            for tokens, tags in self.with_persons:
+                if self.rng.random() < self.cfg.swap:
+                    extra.append(swap_persons(tokens, tags, self.names, self.rng, self.known))
+        if self.silver:
+            budget = self.cfg.silver_ratio * self.gold_words
+            order = list(range(len(self.silver)))
+            self.rng.shuffle(order)
+            for i in order:
+                if budget <= 0:
+                    break
+                extra.append(self.silver[i])
+                budget -= len(self.silver[i][0])
+        self.rng.shuffle(extra)
+        return self.gold_packed + pack(extra, self.max_words)
+
+
 def finetune(cfg: RecipeConfig, out: Path, seed: int, use_pretrained: bool = True, use_crf: bool = True,
              tag: str = "ner") -> dict:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     random.seed(seed)
     dev = device()
-    feat = load_featurizer(out)
+    max_sparse = cfg.encoder.max_sparse + (8 if cfg.gazetteer else 0)
+    feat = load_featurizer(out, cfg.gazetteer, max_sparse)
     train_all = read_conll(ANERCORP / "train.txt")
     if cfg.train_sentences:
         train_all = train_all[: cfg.train_sentences + cfg.dev_sentences]
     train, dev_set = train_all[: -cfg.dev_sentences], train_all[-cfg.dev_sentences:]
+    # Wojood's held-out train segments join the dev set in every run, so runs with and without it compare.
+    wojood_train, wojood_dev = wojood_train_dev()
+    if cfg.train_sentences:
+        wojood_train, wojood_dev = wojood_train[: cfg.train_sentences // 4], wojood_dev[: cfg.dev_sentences // 4]
+    dev_set = dev_set + wojood_dev
+    if cfg.wojood:
+        train = train + wojood_train
     ecfg = replace(cfg.encoder, word_vocab=len(feat.vocab.words), piece_vocab=feat.tokenizer.get_vocab_size(),
-                   char_vocab=len(feat.vocab.chars))
+                   char_vocab=len(feat.vocab.chars), max_sparse=max_sparse)
     model = NerModel(ecfg, len(LABELS), use_crf=use_crf).to(dev)
-    pretrained = use_pretrained and init_from_pretrained(model.encoder, out)
-    packed = pack(train, ecfg.max_words)
+    pretrained = use_pretrained and init_from_pretrained(model.encoder, out, cfg.embeddings)
+    data = EpochData(cfg, train, feat, random.Random(seed), ecfg.max_words)
     def is_emb(name: str) -> bool:
         return name.startswith("encoder.embed.words") or name.startswith("encoder.embed.pieces")
 
@@ -316,13 +400,15 @@ def finetune(cfg: RecipeConfig, out: Path, seed: int, use_pretrained: bool = Tru
         groups.append({"params": emb_params, "weight_decay": 0.0})
         max_lr.append(cfg.lr * (0.5 if pretrained else 1.0))
     opt = torch.optim.AdamW(groups, lr=cfg.lr)
-    steps = cfg.epochs * math.ceil(len(packed) / cfg.batch_sentences)
+    epochs = [data.epoch() for _ in range(cfg.epochs)]  # drawn up front: the schedule knows every step
+    steps = sum(math.ceil(len(e) / cfg.batch_sentences) for e in epochs)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=steps, pct_start=0.1)
     best, best_epoch, history = -1.0, -1, []
     started = time.monotonic()
     progress = Progress(f"fine-tuning {tag}", total=steps, unit="batches")
     for epoch in range(cfg.epochs):
         model.train()
+        packed = epochs[epoch]
         order = rng.permutation(len(packed))
         total = 0.0
         for i in range(0, len(order), cfg.batch_sentences):
@@ -343,14 +429,17 @@ def finetune(cfg: RecipeConfig, out: Path, seed: int, use_pretrained: bool = Tru
         LOG.info("[%s] epoch %d loss %.1f dev F1 %.2f (%.0fs)", tag, epoch + 1, total, f1, time.monotonic() - started)
         if f1 > best:
             best, best_epoch = f1, epoch + 1
-            torch.save({"model": model.state_dict(), "encoder": ecfg.to_dict(), "use_crf": use_crf}, out / f"{tag}.pt")
+            torch.save({"model": model.state_dict(), "encoder": ecfg.to_dict(), "use_crf": use_crf,
+                        "gazetteer": cfg.gazetteer}, out / f"{tag}.pt")
     progress.close()
     saved = torch.load(out / f"{tag}.pt")
     model.load_state_dict(saved["model"])
     test = evaluate(model, feat, read_conll(ANERCORP / "test.txt")[: cfg.test_sentences], dev)
     result = {"tag": tag, "pretrained": pretrained, "frozen_embeddings": pretrained and cfg.freeze_embeddings,
               "context_conv": ecfg.context_conv, "sparse_features": ecfg.sparse_features, "chars": ecfg.use_chars, "affixes": ecfg.use_affixes,
-              "crf": use_crf, "best_epoch": best_epoch, "dev_f1": best, "test": test, "history": history,
+              "crf": use_crf, "wojood": cfg.wojood, "swap": cfg.swap, "silver": cfg.silver, "silver_ratio": cfg.silver_ratio,
+              "gazetteer": cfg.gazetteer, "sequences_per_epoch": [len(e) for e in epochs],
+              "best_epoch": best_epoch, "dev_f1": best, "test": test, "history": history,
               "train_seconds": round(time.monotonic() - started, 1), "seed": seed,
               "params": sum(p.numel() for p in model.parameters())}
     (out / f"{tag}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
@@ -380,6 +469,16 @@ def main(argv=None) -> int:
     ap.add_argument("--context_conv", type=int, default=None, help="Width of a convolution over words before the layers (0: none).")
     ap.add_argument("--threads", type=int, default=1,
                     help="CPU threads for torch: 1 avoids spinning OpenMP barriers on a shared, busy machine.")
+    ap.add_argument("--wojood", action="store_true", default=None, help="Also train on Wojood's train split (mapped).")
+    ap.add_argument("--swap", type=float, default=None, help="Entity-swap share of PERS sentences per epoch.")
+    ap.add_argument("--silver", default=None, help="Teacher-labelled news JSONL (training/ner/silver.py).")
+    ap.add_argument("--silver_ratio", type=float, default=None, help="Silver words per gold word in an epoch.")
+    ap.add_argument("--silver_conf", type=float, default=None, help="Smallest path marginal of a kept silver sentence.")
+    ap.add_argument("--gazetteer", default=None, help="Gazetteer features from this gazetteer.json.")
+    ap.add_argument("--embeddings", default=None, help="Pretrained tables to start from (default OUT/pretrained_embeddings.pt).")
+    ap.add_argument("--score", default=None, metavar="CRF_NPZ",
+                    help="After fine-tuning, export to OUT/TAG-model and score it (alone and with this feature CRF) "
+                         "on ANERcorp test, Wojood val and the news paragraphs: OUT/TAG-scores.json.")
     ap.add_argument("--tag", default="ner", help="Name of the fine-tuning run (checkpoint and results file).")
     ap.add_argument("--ship", default=None, help="Write the shipped model folder here after fine-tuning.")
     ap.add_argument("--encoder_out", default=None, help="Write the pretrained encoder folder here.")
@@ -405,6 +504,9 @@ def main(argv=None) -> int:
         cfg = replace(cfg, encoder=replace(cfg.encoder, context_conv=args.context_conv))
     if args.sparse_features is not None:
         cfg = replace(cfg, encoder=replace(cfg.encoder, sparse_features=args.sparse_features))
+    for name in ("wojood", "swap", "silver", "silver_ratio", "silver_conf", "gazetteer", "embeddings"):
+        if getattr(args, name) is not None:
+            cfg = replace(cfg, **{name: getattr(args, name)})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     random.seed(args.seed)
@@ -419,12 +521,77 @@ def main(argv=None) -> int:
     if args.encoder_out:
         from training.ner.export import save_encoder
         save_encoder(cfg, out, Path(args.encoder_out))
+    if args.stage == "all":
+        cfg = prepare_student(cfg, out, args.seed)
     if args.stage in ("all", "finetune"):
         finetune(cfg, out, args.seed, use_pretrained=not args.no_pretrained, use_crf=not args.no_crf, tag=args.tag)
+    if args.score and args.stage in ("all", "finetune", "export"):
+        score_run(out, args.tag, args.score)
     if args.ship and args.stage in ("all", "finetune", "export"):
         from training.ner.export import ship
-        ship(out, args.tag, Path(args.ship))
+        crf = out / "crf.npz"
+        ship(out, args.tag, Path(args.ship), crf=crf if crf.exists() else None, crf_weight=cfg.crf_weight)
     return 0
+
+
+def prepare_student(cfg: RecipeConfig, out: Path, seed: int) -> RecipeConfig:
+    """The stages between pretraining and the student, each kept when its output exists (resumable).
+
+    feature CRF (out/crf.npz) -> teacher (out/teacher.pt, this recipe without silver or gazetteer) ->
+    silver data (out/silver.jsonl: teacher x CRF on the unlabelled news) -> gazetteer (out/gazetteer.json).
+    Returns the student's recipe, pointing at the silver data and the gazetteer.
+    """
+    from training.ner import crf_baseline
+
+    crf = out / "crf.npz"
+    if not crf.exists() and (cfg.self_train or cfg.crf_weight > 0):
+        gold = read_conll(ANERCORP / "train.txt")[: -cfg.dev_sentences]
+        if cfg.wojood:
+            gold = gold + wojood_train_dev()[0]
+        started = time.monotonic()
+        crf_baseline.train_crf(gold[: cfg.train_sentences], iters=cfg.crf_iters).save(crf)
+        LOG.info("feature CRF: %d sentences, %.0fs -> %s", len(gold[: cfg.train_sentences]),
+                 time.monotonic() - started, crf)
+    if not cfg.self_train:
+        return cfg
+    from training.ner import gazetteer, silver
+    from training.ner.export import ship
+
+    teacher_cfg = replace(cfg, silver=None, gazetteer=None)
+    if not (out / "teacher.pt").exists():
+        finetune(teacher_cfg, out, seed, tag="teacher")
+    silver_file = out / "silver.jsonl"
+    if not silver_file.exists():
+        ship(out, "teacher", out / "teacher-model", quantize=False)
+        partial = out / "silver.jsonl.part"
+        silver.main(["--teacher", str(out / "teacher-model"), "--crf", str(crf), "--crf_weight",
+                     str(cfg.teacher_crf_weight), "--articles", str(cfg.silver_articles), "--seed", str(seed),
+                     "--news_articles", str(cfg.news_articles or 0), "--out", str(partial)])
+        partial.replace(silver_file)
+    cfg = replace(cfg, silver=str(silver_file))
+    if cfg.mine_gazetteer:
+        gaz = out / "gazetteer.json"
+        if not gaz.exists():
+            gazetteer.main(["--silver", str(silver_file), "--vocab", str(out / "vocab.json"), "--out", str(gaz)])
+        cfg = replace(cfg, gazetteer=str(gaz))
+    return cfg
+
+
+def score_run(out: Path, tag: str, crf: str, weights: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)) -> dict:
+    """The run exported (ONNX fp32) and scored on the three sets, alone and with the feature CRF at each weight."""
+    from akhbar.lib.ner.runtime import WordModelRuntime
+    from training.ner.crf_baseline import score_all
+    from training.ner.export import ship
+
+    folder = out / f"{tag}-model"
+    ship(out, tag, folder, quantize=False, crf=Path(crf))
+    report = {}
+    for w in weights:
+        report[f"crf_weight={w}"] = score_all(WordModelRuntime(folder, crf_weight=w))
+    (out / f"{tag}-scores.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    for name, sets in report.items():
+        LOG.info("[%s] %s: %s", tag, name, "  ".join(f"{k} {v['micro']['f1']:.2f}" for k, v in sets.items()))
+    return report
 
 
 if __name__ == "__main__":
