@@ -137,6 +137,7 @@ def test_the_recipe_runs_every_lever_and_ships_them(levers_run):
     assert phrases.get("دونالد ترامب") == "PERS"  # the written list of today's names is in
     result = json.loads((out / "ner.json").read_text())
     assert result["wojood"] and result["swap"] == 0.5 and result["silver"] and result["gazetteer"]
+    assert result["silver_sentences"] > 0
     gold_only = json.loads((out / "teacher.json").read_text())["sequences_per_epoch"]
     assert min(result["sequences_per_epoch"]) > max(gold_only), "silver and swapped sentences join each epoch"
     config = json.loads((ship / "config.json").read_text())
@@ -175,7 +176,7 @@ def test_the_numpy_crf_decodes_as_crfsuite_does():
     crf.fit([sentence_features(t) for t, _ in sentences[:250]], [y for _, y in sentences[:250]])
     exported = FeatureCrf.from_crfsuite(crf, LABELS)
     held = [t for t, _ in sentences[250:]]
-    expected = crf.predict([sentence_features(t) for t in held])
+    expected = [list(tags) for tags in crf.predict([sentence_features(t) for t in held])]
     got = [[tag for tag, _ in row] for row in exported.tag(held)]
     assert got == expected
     for row in exported.tag(held[:5]):  # marginals of the chosen tags

@@ -90,7 +90,7 @@ CONFIGS = {
 }
 # Every lever of the full recipe at the smoke test's size (tests/training/test_ner_training.py).
 CONFIGS["smoke_levers"] = replace(CONFIGS["smoke"], wojood=True, swap=0.5, self_train=True, silver_articles=20,
-                                  mine_gazetteer=True, crf_weight=0.5, crf_iters=20)
+                                  mine_gazetteer=True, crf_weight=0.5, crf_iters=20, silver_conf=0.0)
 
 
 def device() -> torch.device:
@@ -438,7 +438,8 @@ def finetune(cfg: RecipeConfig, out: Path, seed: int, use_pretrained: bool = Tru
     result = {"tag": tag, "pretrained": pretrained, "frozen_embeddings": pretrained and cfg.freeze_embeddings,
               "context_conv": ecfg.context_conv, "sparse_features": ecfg.sparse_features, "chars": ecfg.use_chars, "affixes": ecfg.use_affixes,
               "crf": use_crf, "wojood": cfg.wojood, "swap": cfg.swap, "silver": cfg.silver, "silver_ratio": cfg.silver_ratio,
-              "gazetteer": cfg.gazetteer, "sequences_per_epoch": [len(e) for e in epochs],
+              "gazetteer": cfg.gazetteer, "silver_sentences": len(data.silver),
+              "sequences_per_epoch": [len(e) for e in epochs],
               "best_epoch": best_epoch, "dev_f1": best, "test": test, "history": history,
               "train_seconds": round(time.monotonic() - started, 1), "seed": seed,
               "params": sum(p.numel() for p in model.parameters())}
