@@ -3,6 +3,8 @@
     .venv/bin/python -m bench.ner                                   # the shipped model: ONNX fp32, int8, torch
     .venv/bin/python -m bench.ner --compare old=/tmp/old-model      # and another model folder, in the same run
     .venv/bin/python -m bench.ner --copies 5 --workers 2            # the pipeline with 2 worker processes
+    .venv/bin/python -m bench.ner --before 3424bc5 --skip_pipeline  # this checkout against an older commit's
+                                                                    # code + shipped model, same texts, alternating
 
 Model alone: articles of ``--article_words`` words (the bundled sample's
 bodies, run together and cut to that length), tagged by ``find_entities``
@@ -62,6 +64,49 @@ def model_alone(texts: list[str], runtime, repeats: int) -> dict:
             "entities": entities, "seconds": round(best, 2)}
 
 
+# Times find_entities of whichever akhbar is first on sys.path, with its shipped model, over texts in a JSON file.
+_TIMER = """
+import json, sys, time
+from akhbar.lib.models import NER_MODEL
+from akhbar.lib.ner import find_entities, load_runtime
+texts = json.load(open(sys.argv[1], encoding="utf-8"))
+rt = load_runtime(NER_MODEL, threads=1)
+find_entities(texts[:4], rt)
+started = time.monotonic()
+n = sum(len(e) for e in find_entities(texts, rt, batch_size=32))
+print(json.dumps({"seconds": time.monotonic() - started, "entities": n, "model": str(NER_MODEL)}))
+"""
+
+
+def before_and_after(texts: list[str], rev: str, rounds: int) -> dict:
+    """An older commit's code and shipped model against this checkout's, in turn, on the same texts (best of rounds)."""
+    import os
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    words = sum(len(split_words(t)) for t in texts)
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "before"
+        old.mkdir()
+        archive = subprocess.run(["git", "-C", str(root), "archive", rev], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+        data = Path(tmp) / "texts.json"
+        data.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+        best: dict[str, dict] = {}
+        for _ in range(rounds):
+            for side, src in ((f"before ({rev})", old), ("after (this checkout)", root)):
+                env = dict(os.environ, PYTHONPATH=str(src), OMP_NUM_THREADS="1")
+                out = subprocess.run([sys.executable, "-c", _TIMER, str(data)], check=True, capture_output=True,
+                                     text=True, env=env, cwd=str(src)).stdout
+                run = json.loads(out.strip().splitlines()[-1])
+                if side not in best or run["seconds"] < best[side]["seconds"]:
+                    best[side] = run
+    return {side: {"words_per_s": round(words / r["seconds"]), "articles_per_s": round(len(texts) / r["seconds"], 1),
+                   "entities": r["entities"], "seconds": round(r["seconds"], 2)} for side, r in best.items()}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--article_words", type=int, default=250, help="words per article for the model-alone runs")
@@ -71,6 +116,8 @@ def main(argv=None) -> int:
     ap.add_argument("--backends", default="onnx_fp32,onnx_int8,torch_fp32",
                     help="runtimes of the shipped model to time (onnx_fp32, onnx_int8, torch_fp32)")
     ap.add_argument("--crf_weights", default="", help="also time the shipped model with its feature CRF at these weights")
+    ap.add_argument("--before", default=None, metavar="GIT_REV",
+                    help="also time that commit's code and shipped model against this checkout's (alternating)")
     ap.add_argument("--copies", type=int, default=5, help="sample corpus copies for the pipeline runs")
     ap.add_argument("--workers", type=int, default=0, help="multi_processing workers (0: in-process)")
     ap.add_argument("--skip_pipeline", action="store_true")
@@ -88,6 +135,9 @@ def main(argv=None) -> int:
         rt = runtime_for(folder, backend, weight)
         report["model_alone_1_thread"][name] = model_alone(texts, rt, args.repeats)
         print(name, report["model_alone_1_thread"][name], file=sys.stderr)
+    if args.before:
+        report["before_and_after_1_thread"] = before_and_after(texts, args.before, args.repeats)
+        print(report["before_and_after_1_thread"], file=sys.stderr)
     if not args.skip_pipeline:
         extra = ["--no_fetch_pages", "--event_model", "none"]
         if args.workers:
