@@ -12,7 +12,10 @@ consistency: "الأمل" tagged a person once among hundreds of plain uses is
 out). Titles are cut from the front of person names and a proclitic from
 the first word where the rest is a known word ("لبوتين" -> "بوتين"). The
 hand-written list of today's person names (``lists/person_names.txt``) is
-added. The result only feeds features (``akhbar.lib.ner.gazetteer``).
+added. Name parts: the last word of full person names found in several
+articles, when at least a fifth of all its uses are inside person names
+(surnames mostly written alone: "ترامب", "نتنياهو"). The result only feeds
+features (``akhbar.lib.ner.gazetteer``).
 """
 from __future__ import annotations
 
@@ -39,18 +42,27 @@ def _is_title_context(norms: list[str], a: int) -> bool:
     return a >= 2 and norms[a - 2] in _TITLE_KEYS and norms[a - 1].endswith("ي")
 
 
-def mine(silver: str, known: KnownForms, min_docs: int = 3, min_purity: float = 0.6) -> dict[str, str]:
+def mine(silver: str, known: KnownForms, min_docs: int = 3, min_purity: float = 0.6) -> tuple[dict[str, str], dict[str, str]]:
+    """(phrases, name parts) of the silver sentences; see the module docstring."""
     docs: dict[tuple[str, str], set] = defaultdict(set)
     spans: Counter[tuple[str, str]] = Counter()
     titled: Counter[str] = Counter()
+    word_count: Counter[str] = Counter()
+    in_person: Counter[str] = Counter()
+    ends_person: dict[str, set] = defaultdict(set)
     sentences = []
     with open(silver, encoding="utf-8") as f:
         for line in f:
             row = json.loads(line)
             norms = [norm_word(t) for t in row["tokens"]]
             sentences.append(norms)
+            word_count.update(norms)
             for kind, a, b in bio_spans(row["tags"]):
                 words = norms[a:b]
+                if kind == "PERS":
+                    in_person.update(words)
+                    if b - a >= 2:
+                        ends_person[norms[b - 1]].add(row.get("doc"))
                 if kind == "PERS":
                     while len(words) > 1 and words[0] in _TITLE_KEYS:
                         words = words[1:]
@@ -90,7 +102,12 @@ def mine(silver: str, known: KnownForms, min_docs: int = 3, min_purity: float = 
         if purity >= min_purity:
             kept[key] = kind
     LOG.info("%d candidate phrases, %d kept (%s)", len(candidates), len(kept), Counter(kept.values()))
-    return kept
+    # Surnames: the last word of full person names in several articles, and inside person names for a fair
+    # share of all its uses ("ترامب", often alone, yes; "علي", a preposition too, no).
+    parts = {w: "PERS" for w, where in ends_person.items()
+             if len(where) >= min_docs and len(w) >= 3 and in_person[w] >= 0.2 * word_count[w]}
+    LOG.info("%d person-name parts", len(parts))
+    return kept, parts
 
 
 def main(argv=None) -> int:
@@ -103,15 +120,18 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     known = KnownForms.from_vocab(Vocab.load(args.vocab).words)
-    phrases = mine(args.silver, known, args.min_docs, args.min_purity)
+    phrases, parts = mine(args.silver, known, args.min_docs, args.min_purity)
     written = 0
     for name in read_names(NAMES_FILE):
         key = " ".join(norm_word(w) for w in name)
         if phrases.get(key) != "PERS":
             phrases[key] = "PERS"
             written += 1
+    for name in read_names(NAMES_FILE):
+        if len(name) >= 2:
+            parts.setdefault(norm_word(name[-1]), "PERS")
     Gazetteer.save(args.out, phrases, {"silver": args.silver, "min_docs": args.min_docs, "min_purity": args.min_purity,
-                                       "from_names_list": written, "entries": len(phrases)})
+                                       "from_names_list": written, "entries": len(phrases), "parts": len(parts)}, parts)
     LOG.info("%d phrases (%d from %s) -> %s", len(phrases), written, NAMES_FILE.name, args.out)
     return 0
 

@@ -18,20 +18,27 @@ MAX_PHRASE = 5
 
 
 class Gazetteer:
-    """Phrases (tuples of normalized words, ``norm_word``) and their entity type."""
+    """Phrases (tuples of normalized words, ``norm_word``) and their entity type, and single name parts.
 
-    def __init__(self, phrases: Mapping[str, str]) -> None:
+    A name part (``parts``: a word -> type) is a word the news uses inside names
+    of that type, mostly alone as a surname ("ترامب", "نتنياهو"): it marks a word
+    that no listed phrase covers.
+    """
+
+    def __init__(self, phrases: Mapping[str, str], parts: Mapping[str, str] | None = None) -> None:
         self.phrases: dict[tuple[str, ...], str] = {tuple(p.split()): t for p, t in phrases.items() if p.strip()}
+        self.parts: dict[str, str] = dict(parts or {})
         self.longest = max((len(p) for p in self.phrases), default=0)
 
     @classmethod
     def load(cls, path: str | Path) -> Gazetteer:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(data["phrases"])
+        return cls(data["phrases"], data.get("parts"))
 
     @staticmethod
-    def save(path: str | Path, phrases: Mapping[str, str], meta: Mapping | None = None) -> None:
-        body = {"meta": dict(meta or {}), "phrases": dict(sorted(phrases.items()))}
+    def save(path: str | Path, phrases: Mapping[str, str], meta: Mapping | None = None,
+             parts: Mapping[str, str] | None = None) -> None:
+        body = {"meta": dict(meta or {}), "phrases": dict(sorted(phrases.items())), "parts": dict(sorted((parts or {}).items()))}
         Path(path).write_text(json.dumps(body, ensure_ascii=False, indent=0), encoding="utf-8")
 
     def _first_forms(self, word: str) -> Iterable[str]:
@@ -54,6 +61,11 @@ class Gazetteer:
                 if found:
                     break
             if found is None:
+                for form in self._first_forms(norms[i]):
+                    kind = self.parts.get(form)
+                    if kind is not None:
+                        out[i].append(f"gz:P-{kind}")
+                        break
                 i += 1
                 continue
             size, kind = found
