@@ -476,6 +476,11 @@ def main(argv=None) -> int:
     ap.add_argument("--silver_ratio", type=float, default=None, help="Silver words per gold word in an epoch.")
     ap.add_argument("--silver_conf", type=float, default=None, help="Smallest path marginal of a kept silver sentence.")
     ap.add_argument("--gazetteer", default=None, help="Gazetteer features from this gazetteer.json.")
+    ap.add_argument("--self_train", action="store_true", default=None,
+                    help="Stage all: train a teacher, label the news with it and the CRF, train the student on both.")
+    ap.add_argument("--mine_gazetteer", action="store_true", default=None,
+                    help="Stage all: mine a gazetteer from the silver data and give the student its features.")
+    ap.add_argument("--crf_weight", type=float, default=None, help="Feature CRF weight in the shipped model.")
     ap.add_argument("--embeddings", default=None, help="Pretrained tables to start from (default OUT/pretrained_embeddings.pt).")
     ap.add_argument("--score", default=None, metavar="CRF_NPZ",
                     help="After fine-tuning, export to OUT/TAG-model and score it (alone and with this feature CRF) "
@@ -505,7 +510,8 @@ def main(argv=None) -> int:
         cfg = replace(cfg, encoder=replace(cfg.encoder, context_conv=args.context_conv))
     if args.sparse_features is not None:
         cfg = replace(cfg, encoder=replace(cfg.encoder, sparse_features=args.sparse_features))
-    for name in ("wojood", "swap", "silver", "silver_ratio", "silver_conf", "gazetteer", "embeddings"):
+    for name in ("wojood", "swap", "silver", "silver_ratio", "silver_conf", "gazetteer", "embeddings", "self_train",
+                 "mine_gazetteer", "crf_weight"):
         if getattr(args, name) is not None:
             cfg = replace(cfg, **{name: getattr(args, name)})
     out = Path(args.out)
@@ -546,19 +552,19 @@ def prepare_student(cfg: RecipeConfig, out: Path, seed: int) -> RecipeConfig:
 
     crf = out / "crf.npz"
     if not crf.exists() and (cfg.self_train or cfg.crf_weight > 0):
-        gold = read_conll(ANERCORP / "train.txt")[: -cfg.dev_sentences]
+        # As training/ner/crf_baseline.py trains it (all of ANERcorp train, + Wojood's train part).
+        gold = read_conll(ANERCORP / "train.txt")[: cfg.train_sentences]
         if cfg.wojood:
-            gold = gold + wojood_train_dev()[0]
+            gold = gold + wojood_train_dev()[0][: cfg.train_sentences]
         started = time.monotonic()
-        crf_baseline.train_crf(gold[: cfg.train_sentences], iters=cfg.crf_iters).save(crf)
-        LOG.info("feature CRF: %d sentences, %.0fs -> %s", len(gold[: cfg.train_sentences]),
-                 time.monotonic() - started, crf)
+        crf_baseline.train_crf(gold, iters=cfg.crf_iters).save(crf)
+        LOG.info("feature CRF: %d sentences, %.0fs -> %s", len(gold), time.monotonic() - started, crf)
     if not cfg.self_train:
         return cfg
     from training.ner import gazetteer, silver
     from training.ner.export import ship
 
-    teacher_cfg = replace(cfg, silver=None, gazetteer=None)
+    teacher_cfg = replace(cfg, silver=None, gazetteer=None, swap=0.0)  # the gold data alone
     if not (out / "teacher.pt").exists():
         finetune(teacher_cfg, out, seed, tag="teacher")
     silver_file = out / "silver.jsonl"
