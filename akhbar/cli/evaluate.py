@@ -85,7 +85,9 @@ def eval_ner(argv: Sequence[str]) -> int:
         kind, path = jobs[name]
         scores = (evaluate_texts if kind == "news" else evaluate)(sentences, runtime, args.batch_size)
         results[name] = dict(scores, file=path)
-    meta = {"model": args.model, "onnx_file": args.onnx_file, "crf_weight": getattr(runtime, "crf_weight", None)}
+    bias = getattr(runtime, "tag_bias", None)
+    meta = {"model": args.model, "onnx_file": args.onnx_file, "crf_weight": getattr(runtime, "crf_weight", None),
+            "tag_bias": None if bias is None else [float(x) for x in bias]}
     if list(jobs) == ["conll"]:  # one CoNLL file: its scores at the top level, as before
         report = dict(results["conll"], conll=args.conll, **meta)
     else:

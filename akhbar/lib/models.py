@@ -103,6 +103,10 @@ def _check_word_model(folder: Path, config: dict, option: str, crf_weight: float
         raise ModelError(f"{option}: --ner_crf_weight {weight} must be 0 or more")
     if weight > 0:
         needed.append(crf.get("file", "crf.npz"))
+    bias = config.get("tag_bias")
+    if bias is not None and (not isinstance(bias, list) or len(bias) != len(_labels_of(config))):
+        raise ModelError(f"{option} {folder}: config.json tag_bias must be one number per tag "
+                         f"({len(_labels_of(config))} tags)")
     missing = [name for name in needed if not (folder / name).is_file()]
     if missing:
         raise ModelError(f"{option} {folder}: {', '.join(missing)} missing from the model folder"

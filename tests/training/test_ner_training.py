@@ -164,6 +164,45 @@ def test_the_shipped_ensemble_runs_without_torch_parts(levers_run):
     np.testing.assert_allclose(both[0], expected, atol=1e-5)
 
 
+def test_tune_chooses_the_crf_weight_and_pers_bias_on_dev_and_ships_them(levers_run):
+    out, _ = levers_run
+    from akhbar.lib.ner import load_runtime
+    from training.ner import train
+    from training.ner.export import ship
+
+    cfg = train.CONFIGS["smoke_levers"]
+    choice = train.tune(cfg, out, "ner", out / "crf.npz")
+    grid = choice["grid"]
+    assert len(grid) == len(train.CRF_WEIGHTS) * len(train.PERS_BIASES)
+    assert choice["dev_f1"] == max(r["dev_f1"] for r in grid)
+    assert choice["dev_sentences"] == len(train.gold_data(cfg)[1])
+    assert json.loads((out / "ner-tune.json").read_text())["crf_weight"] == choice["crf_weight"]
+    bias = train.pers_bias(1.5)
+    assert [b for b, label in zip(bias, train.LABELS) if b] == [1.5, 1.5]
+    folder = out / "biased"
+    ship(out, "ner", folder, quantize=False, crf=out / "crf.npz", crf_weight=0.0, tag_bias=bias)
+    assert json.loads((folder / "config.json").read_text())["tag_bias"] == bias
+    words = [["قال", "دونالد", "ترامب", "في", "واشنطن"]]
+    plain = load_runtime(out / "ner-model", crf_weight=0.0)
+    (biased,), (unbiased,) = load_runtime(folder).potentials(words), plain.potentials(words)
+    np.testing.assert_allclose(biased[0] - unbiased[0], np.tile(bias, (5, 1)), atol=1e-5)
+
+
+def test_a_tag_bias_of_the_wrong_size_is_refused(levers_run, tmp_path):
+    import shutil
+
+    from akhbar.lib.models import ModelError, choose_ner_model
+
+    _, ship = levers_run
+    folder = tmp_path / "m"
+    shutil.copytree(ship, folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["tag_bias"] = [1.0, 2.0]
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="tag_bias"):
+        choose_ner_model(str(folder))
+
+
 def test_the_numpy_crf_decodes_as_crfsuite_does():
     shared_data("anercorp", "train.txt")
     import sklearn_crfsuite
@@ -198,6 +237,44 @@ def test_entity_swap_keeps_the_proclitic_and_the_rest_of_the_sentence():
     assert new_tokens == ["والتقى", "وإيمانويل", "ماكرون", "مع", "إيمانويل", "ماكرون", "في", "لندن"]
     assert new_tags == ["O", "B-PERS", "I-PERS", "O", "B-PERS", "I-PERS", "O", "B-LOC"]
     assert swap_persons(["في", "لندن"], ["O", "B-LOC"], names, random.Random(1), known) is None
+
+
+def test_weak_person_labels_tag_only_listed_names_the_teacher_left_o():
+    from akhbar.lib.ner.features import norm_word
+    from akhbar.lib.ner.gazetteer import Gazetteer
+    from training.ner.train import weak_person_labels
+
+    gazetteer = Gazetteer({"دونالد ترامب": "PERS", "البيت الابيض": "LOC"}, {norm_word("نتنياهو"): "PERS"})
+    sentences = [
+        (["قال", "دونالد", "ترامب", "في", "البيت", "الأبيض"], ["O"] * 6),  # listed person, teacher said O
+        (["وقال", "نتنياهو", "أمس"], ["O"] * 3),  # a surname alone
+        (["التقى", "دونالد", "ترامب"], ["O", "B-ORG", "I-ORG"]),  # the teacher's own tag is kept
+        (["في", "البيت", "الأبيض"], ["O", "O", "O"]),  # only persons are weak-labelled
+    ]
+    out, fixed = weak_person_labels(sentences, gazetteer)
+    assert fixed == 2
+    assert out[0][1] == ["O", "B-PERS", "I-PERS", "O", "O", "O"]
+    assert out[1][1] == ["O", "B-PERS", "O"]
+    assert out[2][1] == ["O", "B-ORG", "I-ORG"] and out[3][1] == ["O", "O", "O"]
+    assert [t for t, _ in out] == [t for t, _ in sentences]
+
+
+def test_mined_surnames_keep_the_written_list_unless_the_news_uses_the_word_otherwise(tmp_path: Path):
+    from akhbar.lib.ner.canonical import KnownForms
+    from akhbar.lib.ner.features import norm_word
+    from training.ner.gazetteer import mine
+
+    rows = []
+    for doc in range(4):
+        rows.append({"doc": f"d{doc}", "tokens": ["قال", "بنيامين", "نتنياهو", "إن"], "tags": ["O", "B-PERS", "I-PERS", "O"]})
+        rows.append({"doc": f"d{doc}", "tokens": ["في", "الربع", "الثاني", "من", "العام"], "tags": ["O"] * 5})
+    silver = tmp_path / "silver.jsonl"
+    silver.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    listed = [["حمد", "الثاني"], ["كير", "ستارمر"]]
+    _, parts = mine(str(silver), KnownForms([]), min_docs=3, listed=listed)
+    assert parts.get(norm_word("نتنياهو")) == "PERS"  # the last word of full names in several articles
+    assert norm_word("ستارمر") in parts  # listed, never used otherwise
+    assert norm_word("الثاني") not in parts  # listed, but the news mostly writes it as "second"
 
 
 def test_wojood_is_flattened_to_the_four_types(tmp_path: Path):

@@ -2,8 +2,9 @@
 
     python -m training.ner.crf_baseline [--c1 0.05 --c2 0.05 --iters 150] [--wojood] [--save build/ner/crf.npz]
 
-Trains on ANERcorp train (``--wojood``: plus Wojood's train split mapped to
-the four types), exports the weights (``akhbar.lib.ner.crf.FeatureCrf``) and
+Trains on ANERcorp train less its dev part (``--wojood``: plus Wojood's
+train split mapped to the four types, less its dev segments; the dev set
+stays unseen, as in training/ner/train.py), exports the weights (``akhbar.lib.ner.crf.FeatureCrf``) and
 prints one JSON object: micro and per-type scores of the exported CRF, scored
 in numpy through the pipeline's windowing, on ANERcorp test, Wojood val and
 the hand-labelled news paragraphs.
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from akhbar.lib.evaluation.ner import evaluate, evaluate_texts
 from akhbar.lib.ner.crf import FeatureCrf, sentence_features
-from training.ner.data import ANERCORP, LABELS, eval_sets, read_conll, wojood_train_dev
+from training.ner.data import LABELS, anercorp_train_dev, eval_sets, wojood_train_dev
 
 
 def train_crf(sentences, c1: float = 0.05, c2: float = 0.05, iters: int = 150) -> FeatureCrf:
@@ -46,7 +47,7 @@ def main(argv=None) -> int:
     ap.add_argument("--wojood", action="store_true", help="Train on ANERcorp + Wojood train (mapped) too.")
     ap.add_argument("--save", default=None, help="Write the exported weights (.npz) here.")
     args = ap.parse_args(argv)
-    train = read_conll(ANERCORP / "train.txt")
+    train = anercorp_train_dev()[0]
     if args.wojood:
         train = train + wojood_train_dev()[0]
     started = time.monotonic()

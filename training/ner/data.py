@@ -14,9 +14,11 @@ NEWS_FILES = (SHARED_DATA / "ant" / "ant.jsonl.gz", SHARED_DATA / "ant_multisour
 NEWS_GOLD = REPO_ROOT / "data" / "ner" / "news_gold.jsonl"
 # The last Wojood train segments: an out-of-domain dev set that is neither trained on nor the val set.
 WOJOOD_DEV_SEGMENTS = 200
+# The last ANERcorp train sentences: the in-domain dev set (early stopping, the ensemble weight, the tag bias).
+ANERCORP_DEV_SENTENCES = 300
 
-__all__ = ["ANERCORP", "LABELS", "NEWS_FILES", "NEWS_GOLD", "WOJOOD", "eval_sets", "news_texts", "read_conll",
-           "read_wojood", "wojood_train_dev"]
+__all__ = ["ANERCORP", "ANERCORP_DEV_SENTENCES", "LABELS", "NEWS_FILES", "NEWS_GOLD", "WOJOOD", "eval_sets", "news_texts", "read_conll",
+           "read_wojood", "anercorp_train_dev", "wojood_train_dev"]
 
 
 def news_texts(files=NEWS_FILES, limit: int | None = None, skip: frozenset[str] = frozenset()) -> Iterator[str]:
@@ -38,6 +40,14 @@ def news_articles(files=NEWS_FILES, limit: int | None = None, skip: frozenset[st
                 n += 1
                 if limit is not None and n >= limit:
                     return
+
+
+def anercorp_train_dev(dev_sentences: int = ANERCORP_DEV_SENTENCES, limit: int | None = None):
+    """ANERcorp's train split: (train, dev), dev being its last ``dev_sentences`` (``limit``: train sentences kept)."""
+    sentences = read_conll(ANERCORP / "train.txt")
+    if limit:
+        sentences = sentences[: limit + dev_sentences]
+    return sentences[:-dev_sentences], sentences[-dev_sentences:]
 
 
 def wojood_train_dev():

@@ -26,12 +26,14 @@ def _copy_tokenizer(run: Path, out: Path) -> None:
         shutil.copy(run / name, out / name)
 
 
-def ship(run: Path, tag: str, out: Path, quantize: bool = True, crf: Path | None = None, crf_weight: float = 0.0) -> None:
+def ship(run: Path, tag: str, out: Path, quantize: bool = True, crf: Path | None = None, crf_weight: float = 0.0,
+         tag_bias: list[float] | None = None) -> None:
     """Fine-tuned checkpoint run/<tag>.pt -> the model folder used by transforms/ner.py.
 
     The gazetteer the run was trained with is copied beside it (``gazetteer.json``);
     ``crf`` (a feature CRF's .npz) is copied as ``crf.npz`` and used at inference
-    with ``crf_weight`` (0: shipped but off, ``--ner_crf_weight`` turns it on).
+    with ``crf_weight`` (0: shipped but off, ``--ner_crf_weight`` turns it on);
+    ``tag_bias`` (one number a tag, chosen on dev data) is added to the tag scores.
     """
     from safetensors.torch import save_file
 
@@ -45,6 +47,8 @@ def ship(run: Path, tag: str, out: Path, quantize: bool = True, crf: Path | None
     if crf is not None:
         shutil.copy(crf, out / "crf.npz")
         extra["feature_crf"] = {"file": "crf.npz", "weight": crf_weight}
+    if tag_bias is not None:
+        extra["tag_bias"] = [float(x) for x in tag_bias]
     state = {k: v.detach().half().contiguous() for k, v in saved["model"].items()}
     save_file(state, str(out / "model.safetensors"))
     config = {

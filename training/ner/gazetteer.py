@@ -13,7 +13,7 @@ out). Titles are cut from the front of person names and a proclitic from
 the first word where the rest is a known word ("لبوتين" -> "بوتين"). The
 hand-written list of today's person names (``lists/person_names.txt``) is
 added. Name parts: the last word of full person names found in several
-articles, when at least a fifth of all its uses are inside person names
+articles, when at least 30% of all its uses are inside person names
 (surnames mostly written alone: "ترامب", "نتنياهو"). The result only feeds
 features (``akhbar.lib.ner.gazetteer``).
 """
@@ -33,6 +33,7 @@ from training.ner.augment import NAMES_FILE, read_names
 
 LOG = logging.getLogger("gazetteer")
 _TITLE_KEYS = frozenset(norm_word(t) for t in TITLES)
+PART_SHARE = 0.3  # a surname: at least this share of the word's uses are inside person names
 
 
 def _is_title_context(norms: list[str], a: int) -> bool:
@@ -42,7 +43,8 @@ def _is_title_context(norms: list[str], a: int) -> bool:
     return a >= 2 and norms[a - 2] in _TITLE_KEYS and norms[a - 1].endswith("ي")
 
 
-def mine(silver: str, known: KnownForms, min_docs: int = 3, min_purity: float = 0.6) -> tuple[dict[str, str], dict[str, str]]:
+def mine(silver: str, known: KnownForms, min_docs: int = 3, min_purity: float = 0.6,
+         listed: list[list[str]] = ()) -> tuple[dict[str, str], dict[str, str]]:
     """(phrases, name parts) of the silver sentences; see the module docstring."""
     docs: dict[tuple[str, str], set] = defaultdict(set)
     spans: Counter[tuple[str, str]] = Counter()
@@ -105,7 +107,12 @@ def mine(silver: str, known: KnownForms, min_docs: int = 3, min_purity: float = 
     # Surnames: the last word of full person names in several articles, and inside person names for a fair
     # share of all its uses ("ترامب", often alone, yes; "علي", a preposition too, no).
     parts = {w: "PERS" for w, where in ends_person.items()
-             if len(where) >= min_docs and len(w) >= 3 and in_person[w] >= 0.2 * word_count[w]}
+             if len(where) >= min_docs and len(w) >= 3 and in_person[w] >= PART_SHARE * word_count[w]}
+    # The written list's surnames, unless the news mostly uses the word otherwise ("الثاني", "عشر").
+    for name in listed:
+        last = norm_word(name[-1])
+        if len(name) >= 2 and len(last) >= 3 and in_person[last] >= PART_SHARE * word_count[last]:
+            parts.setdefault(last, "PERS")
     LOG.info("%d person-name parts", len(parts))
     return kept, parts
 
@@ -120,16 +127,14 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     known = KnownForms.from_vocab(Vocab.load(args.vocab).words)
-    phrases, parts = mine(args.silver, known, args.min_docs, args.min_purity)
+    listed = read_names(NAMES_FILE)
+    phrases, parts = mine(args.silver, known, args.min_docs, args.min_purity, listed)
     written = 0
-    for name in read_names(NAMES_FILE):
+    for name in listed:
         key = " ".join(norm_word(w) for w in name)
         if phrases.get(key) != "PERS":
             phrases[key] = "PERS"
             written += 1
-    for name in read_names(NAMES_FILE):
-        if len(name) >= 2:
-            parts.setdefault(norm_word(name[-1]), "PERS")
     Gazetteer.save(args.out, phrases, {"silver": args.silver, "min_docs": args.min_docs, "min_purity": args.min_purity,
                                        "from_names_list": written, "entries": len(phrases), "parts": len(parts)}, parts)
     LOG.info("%d phrases (%d from %s) -> %s", len(phrases), written, NAMES_FILE.name, args.out)

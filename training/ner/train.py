@@ -35,7 +35,16 @@ from torch import nn
 from akhbar.core.metrics import entity_scores as ner_scores
 from akhbar.lib.ner.features import MAX_PIECES, UNK, Vocab, WordFeaturizer, norm_word, split_words
 from akhbar.lib.progress import Progress
-from training.ner.data import ANERCORP, LABELS, held_out_docs, news_texts, read_conll, wojood_train_dev
+from training.ner.data import (
+    ANERCORP,
+    ANERCORP_DEV_SENTENCES,
+    LABELS,
+    anercorp_train_dev,
+    held_out_docs,
+    news_texts,
+    read_conll,
+    wojood_train_dev,
+)
 from training.ner.model import EncoderConfig, NerModel, WordEncoder
 
 LOG = logging.getLogger("train-ner")
@@ -59,13 +68,14 @@ class RecipeConfig:
     word_dropout: float = 0.2
     freeze_embeddings: bool = False  # keep the pretrained word/piece tables fixed while fine-tuning
     train_sentences: int | None = None
-    dev_sentences: int = 300
+    dev_sentences: int = ANERCORP_DEV_SENTENCES
     test_sentences: int | None = None  # None: all of ANERcorp test
     wojood: bool = False  # also train on Wojood's train split, mapped to the four types (its dev part held out)
     swap: float = 0.0  # per epoch, this share of the PERS sentences again with today's names (training/ner/augment.py)
     silver: str | None = None  # teacher-labelled news (training/ner/silver.py) added to every epoch
     silver_ratio: float = 1.0  # silver words per gold word in an epoch (a fresh draw each epoch)
     silver_conf: float = 0.9  # a silver sentence is kept when both teachers agree and its path has this confidence
+    silver_agree: bool = True  # keep only silver sentences where the model alone and the CRF alone find the same
     gazetteer: str | None = None  # gazetteer features (training/ner/gazetteer.py: the mined gazetteer.json)
     embeddings: str | None = None  # pretrained tables to start from (default: OUT/pretrained_embeddings.pt)
     # The whole recipe (stage "all"): a feature CRF, a teacher, silver data, a gazetteer, then the student.
@@ -90,7 +100,8 @@ CONFIGS = {
 }
 # Every lever of the full recipe at the smoke test's size (tests/training/test_ner_training.py).
 CONFIGS["smoke_levers"] = replace(CONFIGS["smoke"], wojood=True, swap=0.5, self_train=True, silver_articles=20,
-                                  mine_gazetteer=True, crf_weight=0.5, crf_iters=20, silver_conf=0.0)
+                                  mine_gazetteer=True, crf_weight=0.5, crf_iters=20, silver_conf=0.0,
+                                  silver_agree=False)  # a tiny teacher's members never agree
 
 
 def device() -> torch.device:
@@ -307,15 +318,44 @@ def init_from_pretrained(encoder: WordEncoder, out: Path, path: str | Path | Non
     return True
 
 
-def read_silver(path: str, min_conf: float) -> list[tuple[list[str], list[str]]]:
-    """The confident silver sentences: both teachers agree and the path's smallest marginal is >= min_conf."""
+def read_silver(path: str, min_conf: float, need_agree: bool = True) -> list[tuple[list[str], list[str]]]:
+    """The confident silver sentences: both teachers agree (``need_agree``) and the path's smallest marginal is >= min_conf."""
     kept = []
     with open(path, encoding="utf-8") as f:
         for line in f:
             row = json.loads(line)
-            if row.get("agree") is not False and row["conf"] >= min_conf:
+            if (not need_agree or row.get("agree") is not False) and row["conf"] >= min_conf:
                 kept.append((row["tokens"], row["tags"]))
     return kept
+
+
+def weak_person_labels(sentences, gazetteer) -> tuple[list, int]:
+    """The gazetteer as weak labels: a listed person name or surname the teacher tagged O becomes PERS.
+
+    The teacher never saw a 2018 name such as "ترامب" alone, so it labels it O
+    with confidence; the gazetteer (mined from its own full-name spans across
+    articles) knows better. Only words the teacher left O are touched.
+    """
+    from akhbar.lib.ner.features import norm_word
+
+    out, fixed = [], 0
+    for tokens, tags in sentences:
+        keys = gazetteer.keys([norm_word(t) for t in tokens])
+        new = list(tags)
+        i = 0
+        while i < len(tokens):
+            if "gz:B-PERS" in keys[i] or "gz:P-PERS" in keys[i]:
+                j = i + 1
+                while j < len(tokens) and "gz:I-PERS" in keys[j]:
+                    j += 1
+                if all(t == "O" for t in tags[i:j]):
+                    new[i:j] = ["B-PERS"] + ["I-PERS"] * (j - i - 1)
+                    fixed += 1
+                i = j
+            else:
+                i += 1
+        out.append((tokens, new))
+    return out, fixed
 
 
 class EpochData:
@@ -337,8 +377,13 @@ class EpochData:
             self.known = KnownForms.from_vocab(feat.vocab.words)
             self.with_persons = [s for s in gold if "B-PERS" in s[1] or "I-PERS" in s[1]]
         if cfg.silver:
-            self.silver = read_silver(cfg.silver, cfg.silver_conf)
+            self.silver = read_silver(cfg.silver, cfg.silver_conf, cfg.silver_agree)
             LOG.info("silver: %d confident sentences from %s", len(self.silver), cfg.silver)
+            if cfg.gazetteer:
+                from akhbar.lib.ner.gazetteer import Gazetteer
+
+                self.silver, fixed = weak_person_labels(self.silver, Gazetteer.load(cfg.gazetteer))
+                LOG.info("silver: %d person names the teacher left O, labelled from the gazetteer", fixed)
         self.gold_words = sum(len(t) for t, _ in gold)
 
     def epoch(self) -> list:
@@ -362,6 +407,22 @@ class EpochData:
         return self.gold_packed + pack(extra, self.max_words)
 
 
+def gold_data(cfg: RecipeConfig) -> tuple[list, list]:
+    """(train, dev) of a recipe: ANERcorp train less its dev part (+ Wojood's train part), dev = both dev parts.
+
+    Wojood's held-out train segments join the dev set in every run, so runs with
+    and without Wojood compare. Neither the model nor the feature CRF trains on
+    the dev set: it picks the best epoch, the CRF weight and the tag bias.
+    """
+    train, dev_set = anercorp_train_dev(cfg.dev_sentences, cfg.train_sentences)
+    wojood_train, wojood_dev = wojood_train_dev()
+    if cfg.train_sentences:
+        wojood_train, wojood_dev = wojood_train[: cfg.train_sentences // 4], wojood_dev[: cfg.dev_sentences // 4]
+    if cfg.wojood:
+        train = train + wojood_train
+    return train, dev_set + wojood_dev
+
+
 def finetune(cfg: RecipeConfig, out: Path, seed: int, use_pretrained: bool = True, use_crf: bool = True,
              tag: str = "ner") -> dict:
     torch.manual_seed(seed)
@@ -370,17 +431,7 @@ def finetune(cfg: RecipeConfig, out: Path, seed: int, use_pretrained: bool = Tru
     dev = device()
     max_sparse = cfg.encoder.max_sparse + (8 if cfg.gazetteer else 0)
     feat = load_featurizer(out, cfg.gazetteer, max_sparse)
-    train_all = read_conll(ANERCORP / "train.txt")
-    if cfg.train_sentences:
-        train_all = train_all[: cfg.train_sentences + cfg.dev_sentences]
-    train, dev_set = train_all[: -cfg.dev_sentences], train_all[-cfg.dev_sentences:]
-    # Wojood's held-out train segments join the dev set in every run, so runs with and without it compare.
-    wojood_train, wojood_dev = wojood_train_dev()
-    if cfg.train_sentences:
-        wojood_train, wojood_dev = wojood_train[: cfg.train_sentences // 4], wojood_dev[: cfg.dev_sentences // 4]
-    dev_set = dev_set + wojood_dev
-    if cfg.wojood:
-        train = train + wojood_train
+    train, dev_set = gold_data(cfg)
     ecfg = replace(cfg.encoder, word_vocab=len(feat.vocab.words), piece_vocab=feat.tokenizer.get_vocab_size(),
                    char_vocab=len(feat.vocab.chars), max_sparse=max_sparse)
     model = NerModel(ecfg, len(LABELS), use_crf=use_crf).to(dev)
@@ -402,7 +453,8 @@ def finetune(cfg: RecipeConfig, out: Path, seed: int, use_pretrained: bool = Tru
     opt = torch.optim.AdamW(groups, lr=cfg.lr)
     epochs = [data.epoch() for _ in range(cfg.epochs)]  # drawn up front: the schedule knows every step
     steps = sum(math.ceil(len(e) / cfg.batch_sentences) for e in epochs)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=steps, pct_start=0.1)
+    # At least one warm-up step: OneCycleLR divides by zero when a tiny run's warm-up rounds to none.
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=steps, pct_start=max(0.1, 1.5 / steps))
     best, best_epoch, history = -1.0, -1, []
     started = time.monotonic()
     progress = Progress(f"fine-tuning {tag}", total=steps, unit="batches")
@@ -486,6 +538,8 @@ def main(argv=None) -> int:
                     help="After fine-tuning, export to OUT/TAG-model and score it (alone and with this feature CRF) "
                          "on ANERcorp test, Wojood val and the news paragraphs: OUT/TAG-scores.json.")
     ap.add_argument("--tag", default="ner", help="Name of the fine-tuning run (checkpoint and results file).")
+    ap.add_argument("--tune", action="store_true",
+                    help="Choose the feature CRF weight and a PERS bias on the dev set (overrides --crf_weight).")
     ap.add_argument("--ship", default=None, help="Write the shipped model folder here after fine-tuning.")
     ap.add_argument("--encoder_out", default=None, help="Write the pretrained encoder folder here.")
     args = ap.parse_args(argv)
@@ -529,19 +583,25 @@ def main(argv=None) -> int:
         from training.ner.export import save_encoder
         save_encoder(cfg, out, Path(args.encoder_out))
     if args.stage == "all":
-        cfg = prepare_student(cfg, out, args.seed)
+        cfg = prepare_student(cfg, out, args.seed, need_crf=args.tune)
     if args.stage in ("all", "finetune"):
         finetune(cfg, out, args.seed, use_pretrained=not args.no_pretrained, use_crf=not args.no_crf, tag=args.tag)
     if args.score and args.stage in ("all", "finetune", "export"):
         score_run(out, args.tag, args.score)
+    crf = out / "crf.npz"
+    tag_bias = None
+    if args.tune and args.stage in ("all", "finetune", "export"):
+        choice = tune(cfg, out, args.tag, crf if crf.exists() else None)
+        cfg = replace(cfg, crf_weight=choice["crf_weight"])
+        tag_bias = pers_bias(choice["pers_bias"]) if choice["pers_bias"] else None
     if args.ship and args.stage in ("all", "finetune", "export"):
         from training.ner.export import ship
-        crf = out / "crf.npz"
-        ship(out, args.tag, Path(args.ship), crf=crf if crf.exists() else None, crf_weight=cfg.crf_weight)
+        ship(out, args.tag, Path(args.ship), crf=crf if crf.exists() else None, crf_weight=cfg.crf_weight,
+             tag_bias=tag_bias)
     return 0
 
 
-def prepare_student(cfg: RecipeConfig, out: Path, seed: int) -> RecipeConfig:
+def prepare_student(cfg: RecipeConfig, out: Path, seed: int, need_crf: bool = False) -> RecipeConfig:
     """The stages between pretraining and the student, each kept when its output exists (resumable).
 
     feature CRF (out/crf.npz) -> teacher (out/teacher.pt, this recipe without silver or gazetteer) ->
@@ -551,11 +611,9 @@ def prepare_student(cfg: RecipeConfig, out: Path, seed: int) -> RecipeConfig:
     from training.ner import crf_baseline
 
     crf = out / "crf.npz"
-    if not crf.exists() and (cfg.self_train or cfg.crf_weight > 0):
-        # As training/ner/crf_baseline.py trains it (all of ANERcorp train, + Wojood's train part).
-        gold = read_conll(ANERCORP / "train.txt")[: cfg.train_sentences]
-        if cfg.wojood:
-            gold = gold + wojood_train_dev()[0][: cfg.train_sentences]
+    if not crf.exists() and (need_crf or cfg.self_train or cfg.crf_weight > 0):
+        # The student's gold data (as training/ner/crf_baseline.py trains it): the dev set stays unseen.
+        gold = gold_data(cfg)[0]
         started = time.monotonic()
         crf_baseline.train_crf(gold, iters=cfg.crf_iters).save(crf)
         LOG.info("feature CRF: %d sentences, %.0fs -> %s", len(gold), time.monotonic() - started, crf)
@@ -582,6 +640,48 @@ def prepare_student(cfg: RecipeConfig, out: Path, seed: int) -> RecipeConfig:
             gazetteer.main(["--silver", str(silver_file), "--vocab", str(out / "vocab.json"), "--out", str(gaz)])
         cfg = replace(cfg, gazetteer=str(gaz))
     return cfg
+
+
+CRF_WEIGHTS = (0.0, 0.25, 0.5, 1.0)
+PERS_BIASES = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
+
+
+def pers_bias(value: float) -> list[float]:
+    """A tag bias (``tag_bias`` of the model config) that adds ``value`` to B-PERS and I-PERS."""
+    return [value if label.endswith("-PERS") else 0.0 for label in LABELS]
+
+
+def tune(cfg: RecipeConfig, out: Path, tag: str, crf: Path | None) -> dict:
+    """The feature CRF weight and a PERS bias of the run, chosen by micro F1 on the dev set alone.
+
+    Every pair of the grid (CRF_WEIGHTS x PERS_BIASES; weight 0 only without a
+    CRF) is scored on ``gold_data(cfg)[1]``, which neither the model nor the CRF
+    trained on; ties go to the smaller weight, then the smaller bias. The grid
+    and the choice are written to OUT/TAG-tune.json.
+    """
+    from akhbar.lib.evaluation.ner import evaluate as evaluate_runtime
+    from akhbar.lib.ner.runtime import WordModelRuntime
+    from training.ner.export import ship
+
+    folder = out / f"{tag}-model"
+    ship(out, tag, folder, quantize=False, crf=crf)
+    dev_set = gold_data(cfg)[1]
+    grid = []
+    for weight in CRF_WEIGHTS if crf is not None else (0.0,):
+        runtime = WordModelRuntime(folder, crf_weight=weight)
+        for bias in PERS_BIASES:
+            runtime.tag_bias = np.asarray(pers_bias(bias), np.float32)
+            scores = evaluate_runtime(dev_set, runtime)
+            grid.append({"crf_weight": weight, "pers_bias": bias, "dev_f1": scores["micro"]["f1"],
+                         "dev_pers_recall": scores["per_type"].get("PERS", {}).get("recall", 0.0)})
+            LOG.info("[%s] dev: CRF weight %.2f, PERS bias %.1f: F1 %.2f", tag, weight, bias, grid[-1]["dev_f1"])
+    best = max(grid, key=lambda r: (r["dev_f1"], -r["crf_weight"], -r["pers_bias"]))
+    choice = {"crf_weight": best["crf_weight"], "pers_bias": best["pers_bias"], "dev_f1": best["dev_f1"],
+              "dev_sentences": len(dev_set), "grid": grid}
+    (out / f"{tag}-tune.json").write_text(json.dumps(choice, indent=1))
+    LOG.info("[%s] chosen on dev: CRF weight %.2f, PERS bias %.1f (dev F1 %.2f)", tag, best["crf_weight"],
+             best["pers_bias"], best["dev_f1"])
+    return choice
 
 
 def score_run(out: Path, tag: str, crf: str, weights: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)) -> dict:

@@ -92,6 +92,13 @@ class WordModelRuntime:
             self.feature_crf = FeatureCrf.load(crf_file)
             if self.feature_crf.labels != self.labels:
                 raise ValueError(f"{crf_file}: tags {self.feature_crf.labels} differ from the model's {self.labels}")
+        # Added to every word's tag scores before decoding: a per-tag bias chosen on dev data (training/ner/train.py
+        # tune) that trades a type's precision for recall where the model is too shy of it.
+        bias = self.config.get("tag_bias")
+        self.tag_bias = np.asarray(bias, np.float32) if bias else None
+        if self.tag_bias is not None and self.tag_bias.shape != (len(self.labels),):
+            raise ValueError(f"{path / 'config.json'}: tag_bias has {self.tag_bias.size} values, the model has "
+                             f"{len(self.labels)} tags")
         self._open(path, threads, onnx_file)
 
     @functools.cached_property
@@ -127,6 +134,8 @@ class WordModelRuntime:
             e = em[i, : len(words)]
             if self.feature_crf is not None:
                 e = e + self.crf_weight * self.feature_crf.emissions(words)
+            if self.tag_bias is not None:
+                e = e + self.tag_bias
             out.append((e, transitions, start, end))
         return out
 
