@@ -8,6 +8,7 @@ still the model's call, and an unlisted name is found as before.
 """
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -15,6 +16,12 @@ from pathlib import Path
 from akhbar.lib.ner.canonical import proclitic_forms
 
 MAX_PHRASE = 5
+
+
+@functools.lru_cache(maxsize=200_000)
+def _forms(word: str) -> tuple[str, ...]:
+    """The word and its proclitic-stripped forms (cached: the same words recur in every article)."""
+    return (word, *proclitic_forms(word))
 
 
 class Gazetteer:
@@ -29,6 +36,7 @@ class Gazetteer:
         self.phrases: dict[tuple[str, ...], str] = {tuple(p.split()): t for p, t in phrases.items() if p.strip()}
         self.parts: dict[str, str] = dict(parts or {})
         self.longest = max((len(p) for p in self.phrases), default=0)
+        self.first_words = frozenset(p[0] for p in self.phrases)
 
     @classmethod
     def load(cls, path: str | Path) -> Gazetteer:
@@ -42,8 +50,7 @@ class Gazetteer:
         Path(path).write_text(json.dumps(body, ensure_ascii=False, indent=0), encoding="utf-8")
 
     def _first_forms(self, word: str) -> Iterable[str]:
-        yield word
-        yield from proclitic_forms(word)
+        return _forms(word)
 
     def keys(self, norms: Sequence[str]) -> list[list[str]]:
         """Feature keys of each word: the longest listed phrase starting at each free position (left to right)."""
@@ -51,9 +58,11 @@ class Gazetteer:
         i, n = 0, len(norms)
         while i < n:
             found = None
-            for size in range(min(self.longest, n - i), 0, -1):
+            forms = self._first_forms(norms[i])
+            firsts = [f for f in forms if f in self.first_words]  # most words start no listed phrase
+            for size in range(min(self.longest, n - i), 0, -1) if firsts else ():
                 rest = tuple(norms[i + 1: i + size])
-                for first in self._first_forms(norms[i]):
+                for first in firsts:
                     kind = self.phrases.get((first, *rest))
                     if kind is not None:
                         found = (size, kind)
@@ -61,7 +70,7 @@ class Gazetteer:
                 if found:
                     break
             if found is None:
-                for form in self._first_forms(norms[i]):
+                for form in forms:
                     kind = self.parts.get(form)
                     if kind is not None:
                         out[i].append(f"gz:P-{kind}")
