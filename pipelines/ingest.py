@@ -95,9 +95,10 @@ def build_enrichers(opts: AkhbarOptions) -> list[Enricher]:
     events = choose_event_model(opts.event_model)
     if events is not None:
         enrichers.append(EventEnricher(events.location, events.model_id))
-    ner = choose_ner_model(opts.ner_model)
+    ner = choose_ner_model(opts.ner_model, crf_weight=opts.ner_crf_weight)
     if ner is not None:
-        enrichers.append(NerEnricher(ner.location, ner.model_id, batch_size=opts.ner_batch_size))
+        enrichers.append(NerEnricher(ner.location, ner.model_id, batch_size=opts.ner_batch_size,
+                                     crf_weight=opts.ner_crf_weight))
         if opts.geo == "default":  # reads the entities: Enrich runs it after joining the branches
             enrichers.append(GeoEnricher())
     return enrichers

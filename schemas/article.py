@@ -33,6 +33,9 @@ ENTITY_TYPE = pa.struct(
         pa.field("geonameid", pa.int64()),
         pa.field("lat", pa.float64()),
         pa.field("lon", pa.float64()),
+        # Counting forms (the NER stage): the folded form, and the article's fullest name of the entity.
+        pa.field("norm", pa.string()),
+        pa.field("canonical", pa.string()),
     ]
 )
 

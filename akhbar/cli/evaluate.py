@@ -7,35 +7,92 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from akhbar.lib.models import EVENT_MODEL, NEAR_DUP_MODEL, NER_MODEL
 
 
 def eval_ner(argv: Sequence[str]) -> int:
-    from akhbar.lib.evaluation.ner import evaluate, read_conll
+    from akhbar.lib.evaluation.ner import (
+        MULTISOURCE_FILE,
+        evaluate,
+        evaluate_texts,
+        read_conll,
+        read_news_paragraphs,
+        read_wojood,
+    )
     from akhbar.lib.ner.runtime import load_runtime
+    from akhbar.settings import settings
 
-    ap = argparse.ArgumentParser(prog="akhbar eval ner",
-                                 description="Entity-level scores of a NER model on a CoNLL file "
-                                             "('token TAG' lines, a blank line between sentences).")
-    ap.add_argument("--conll", required=True, help="CoNLL file in the ANERcorp tag set (PERS, LOC, ORG, MISC).")
+    ap = argparse.ArgumentParser(
+        prog="akhbar eval ner",
+        description="Entity-level scores of a NER model: on a CoNLL file ('token TAG' lines, a blank line between "
+                    "sentences), on Wojood's nested CoNLL mapped to the four types, on the hand-labelled news "
+                    "paragraphs, or on all three (--shared_data).")
+    ap.add_argument("--conll", help="CoNLL file in the ANERcorp tag set (PERS, LOC, ORG, MISC).")
+    ap.add_argument("--wojood", help="Wojood nested CoNLL (e.g. wojood_sample/val.txt), mapped to the four types.")
+    ap.add_argument("--news", help="hand-labelled news paragraphs (data/ner/news_gold.jsonl): ids and offsets.")
+    ap.add_argument("--news_source", help=f"the articles the paragraphs point into (default: SHARED_DATA/{MULTISOURCE_FILE}).")
+    ap.add_argument("--shared_data", help="the shared data folder: scores ANERcorp test, Wojood val and the news "
+                                          "paragraphs of the checkout's data/ner/news_gold.jsonl side by side.")
     ap.add_argument("--model", default=str(NER_MODEL),
                     help="Model folder or Hugging Face model path/hub id (default: the shipped model).")
     ap.add_argument("--onnx_file", default=None,
                     help="ONNX file inside the model folder (e.g. model.int8.onnx; default: the config's).")
+    ap.add_argument("--crf_weight", type=float, default=None,
+                    help="Weight of the feature CRF beside the model (0: off; default: the model config's).")
     ap.add_argument("--batch_size", type=int, default=64)
     args = ap.parse_args(argv)
-    try:
-        sentences = read_conll(args.conll)
-    except (OSError, ValueError) as exc:
-        print(f"akhbar eval ner: {exc}", file=sys.stderr)
+    shared = Path(args.shared_data) if args.shared_data else None
+    jobs: dict[str, tuple[str, str]] = {}
+    if shared is not None:
+        jobs["anercorp_test"] = ("conll", str(shared / "anercorp" / "test.txt"))
+        jobs["wojood_val"] = ("wojood", str(shared / "wojood_sample" / "val.txt"))
+        checkout = settings().checkout
+        gold = args.news or (str(checkout / "data" / "ner" / "news_gold.jsonl") if checkout else None)
+        if gold:
+            jobs["news_gold"] = ("news", gold)
+    if args.conll:
+        jobs["conll"] = ("conll", args.conll)
+    if args.wojood:
+        jobs["wojood"] = ("wojood", args.wojood)
+    if args.news and shared is None:
+        jobs["news"] = ("news", args.news)
+    if not jobs:
+        print("akhbar eval ner: give --conll, --wojood, --news or --shared_data", file=sys.stderr)
         return 2
-    if not sentences:
-        print(f"akhbar eval ner: no sentences in {args.conll}", file=sys.stderr)
-        return 2
-    scores = evaluate(sentences, load_runtime(args.model, onnx_file=args.onnx_file), args.batch_size)
-    scores.update(model=args.model, onnx_file=args.onnx_file, conll=args.conll)
-    print(json.dumps(scores, ensure_ascii=False))
+    source = args.news_source or (str(shared / MULTISOURCE_FILE) if shared else None)
+    data = {}
+    for name, (kind, path) in jobs.items():
+        try:
+            if kind == "conll":
+                data[name] = read_conll(path)
+            elif kind == "wojood":
+                data[name] = read_wojood(path)
+            else:
+                if source is None:
+                    raise ValueError("--news needs --news_source or --shared_data (the articles it points into)")
+                data[name] = read_news_paragraphs(path, source)
+        except (OSError, ValueError) as exc:
+            print(f"akhbar eval ner: {exc}", file=sys.stderr)
+            return 2
+        if not data[name]:
+            print(f"akhbar eval ner: no sentences in {path}", file=sys.stderr)
+            return 2
+    runtime = load_runtime(args.model, onnx_file=args.onnx_file, crf_weight=args.crf_weight)
+    results = {}
+    for name, sentences in data.items():
+        kind, path = jobs[name]
+        scores = (evaluate_texts if kind == "news" else evaluate)(sentences, runtime, args.batch_size)
+        results[name] = dict(scores, file=path)
+    bias = getattr(runtime, "tag_bias", None)
+    meta = {"model": args.model, "onnx_file": args.onnx_file, "crf_weight": getattr(runtime, "crf_weight", None),
+            "tag_bias": None if bias is None else [float(x) for x in bias]}
+    if list(jobs) == ["conll"]:  # one CoNLL file: its scores at the top level, as before
+        report = dict(results["conll"], conll=args.conll, **meta)
+    else:
+        report = {"sets": results, **meta}
+    print(json.dumps(report, ensure_ascii=False))
     return 0
 
 

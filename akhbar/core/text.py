@@ -8,6 +8,7 @@ written with or without tashkeel, tatweel, bidi marks or hamza variants gets one
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -88,6 +89,9 @@ PROCLITICS: tuple[str, ...] = tuple(
 )
 
 
+_PROCLITIC_FIRST = frozenset(p[0] for p in PROCLITICS)
+
+
 def normalize_arabic(text: str) -> str:
     """NFKC; no invisible marks, tashkeel or tatweel; unified alef/ya/ta marbuta/hamza seats; digits as ASCII."""
     text = unicodedata.normalize("NFKC", text)
@@ -99,9 +103,15 @@ def normalize_arabic(text: str) -> str:
     return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
 
 
-def proclitic_stems(word: str, min_stem: int = 2) -> list[str]:
-    """``word`` (normalized) with each proclitic string stripped, longest first, keeping ``min_stem`` letters."""
-    return [word[len(p):] for p in PROCLITICS if word.startswith(p) and len(word) - len(p) >= min_stem]
+@functools.lru_cache(maxsize=1 << 16)
+def proclitic_stems(word: str, min_stem: int = 2) -> tuple[str, ...]:
+    """``word`` (normalized) with each proclitic string stripped, longest first, keeping ``min_stem`` letters.
+
+    Cached: feature extraction asks for the same frequent words again and again.
+    """
+    if not word or word[0] not in _PROCLITIC_FIRST:
+        return ()
+    return tuple(word[len(p):] for p in PROCLITICS if word.startswith(p) and len(word) - len(p) >= min_stem)
 
 
 def strip_proclitic(word: str, min_stem: int = 3) -> str:

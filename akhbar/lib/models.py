@@ -92,13 +92,50 @@ def _labels_of(config: dict) -> list[str]:
     return [str(v) for v in id2label.values()]
 
 
-def choose_ner_model(option: str | None) -> ModelChoice | None:
-    """``--ner_model``: 'default', 'none', an akhbar or Hugging Face model folder, or a hub id (``hf`` extra)."""
+def _check_word_model(folder: Path, config: dict, option: str, crf_weight: float | None) -> None:
+    """Every file an akhbar word model's config names is there, and a CRF weight has a CRF to weigh."""
+    needed = ["vocab.json", "tokenizer.json", config.get("onnx", "model.onnx")]
+    if config.get("gazetteer"):
+        needed.append(config["gazetteer"])
+    crf = config.get("feature_crf") or {}
+    weight = crf.get("weight", 0.0) if crf_weight is None else crf_weight
+    if weight < 0:
+        raise ModelError(f"{option}: --ner_crf_weight {weight} must be 0 or more")
+    if weight > 0:
+        needed.append(crf.get("file", "crf.npz"))
+    bias = config.get("tag_bias")
+    if bias is not None and (not isinstance(bias, list) or len(bias) != len(_labels_of(config))):
+        raise ModelError(f"{option} {folder}: config.json tag_bias must be one number per tag "
+                         f"({len(_labels_of(config))} tags)")
+    missing = [name for name in needed if not (folder / name).is_file()]
+    if missing:
+        raise ModelError(f"{option} {folder}: {', '.join(missing)} missing from the model folder"
+                         + (" (the feature CRF: run with --ner_crf_weight 0, or train it)" if weight > 0 and
+                            crf.get("file", "crf.npz") in missing else ""))
+
+
+def _word_model_id(folder: Path, config: dict, crf_weight: float | None) -> str:
+    """Folder name @ config hash; '+crfW' when the run overrides the model's CRF weight (other output)."""
+    model_id = f"{folder.resolve().name}@{model_version(folder)}"
+    configured = (config.get("feature_crf") or {}).get("weight", 0.0)
+    if crf_weight is not None and crf_weight != configured:
+        model_id += f"+crf{crf_weight:g}"
+    return model_id
+
+
+def choose_ner_model(option: str | None, crf_weight: float | None = None) -> ModelChoice | None:
+    """``--ner_model``: 'default', 'none', an akhbar or Hugging Face model folder, or a hub id (``hf`` extra).
+
+    ``crf_weight`` (``--ner_crf_weight``) overrides an akhbar model's feature-CRF weight.
+    """
     value = (option or "default").strip()
     if value.lower() == "none":
         return None
     if value.lower() == "default":
-        return _shipped(NER_MODEL, "--ner_model", "NER model")
+        choice = _shipped(NER_MODEL, "--ner_model", "NER model")
+        config = json.loads((NER_MODEL / "config.json").read_text(encoding="utf-8"))
+        _check_word_model(NER_MODEL, config, "--ner_model", crf_weight)
+        return ModelChoice(choice.location, _word_model_id(NER_MODEL, config, crf_weight))
     path = Path(value).expanduser()
     if path.exists():
         config_file = path / "config.json"
@@ -106,7 +143,8 @@ def choose_ner_model(option: str | None) -> ModelChoice | None:
             raise ModelError(f"--ner_model {value}: {config_file} is missing; not a model folder")
         config = json.loads(config_file.read_text(encoding="utf-8"))
         if config.get("model_type") == "akhbar-word-ner":
-            return ModelChoice(str(path), f"{path.resolve().name}@{model_version(path)}")
+            _check_word_model(path, config, "--ner_model", crf_weight)
+            return ModelChoice(str(path), _word_model_id(path, config, crf_weight))
         _require_hf("--ner_model", value)
         _check_labels(_labels_of(config), value, "--ner_model")
         return ModelChoice(str(path), f"{path.resolve().name}@{model_version(path)}")

@@ -2,10 +2,15 @@
 
     akhbar report OUTPUT [--since 7d | 48h | 2026-11-20 | all] [--out report.html] [--top 20]
 
-The page covers articles per day per outlet, event types per day, the top
-persons, places and organizations, events by country (where each article's
-primary event happened: a table, a chart and a world map), the stories carried
-by the most outlets, and the dead letters by stage and reason. Charts are matplotlib PNGs embedded
+The page (Arabic first, each heading also in English) covers articles per
+day per outlet, event types per day, the top persons, places and
+organizations (counted by their canonical name, each linked to an example
+article), events by country (where each article's primary event happened: a
+table, a chart and a world map), the stories carried by the most outlets, and the dead letters by
+stage and reason. Articles from the sample server's fault feeds are listed
+as such and left out of every news chart; demo outlets (loopback or reserved
+example domains) are labelled "demo". Event types keep one colour each, from
+a colour-blind-safe palette. Charts are matplotlib PNGs embedded
 as base64 ``data:`` URIs and the styles are inline, so the file can be mailed
 or archived alone: it loads nothing and runs no script. The world map is an
 inline SVG drawn by pygal from the world outline that ``pygal_maps_world``
@@ -27,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from akhbar.core.text import text_key
 from akhbar.lib.progress import Progress
 from akhbar.schemas.article import (
     ARTICLES_TABLE,
@@ -39,6 +45,34 @@ from akhbar.schemas.article import (
 
 # Entity types of the NER stage, grouped as the report shows them.
 ENTITY_GROUPS = {"persons": ("PERS", "PER"), "places": ("LOC", "GPE"), "organizations": ("ORG",)}
+GROUP_TITLES = {"persons": "الأشخاص · Persons", "places": "الأماكن · Places", "organizations": "المنظمات · Organizations"}
+
+# Outlets by where their feed lives. "fault": the sample server's fault feeds (/bad/..., /fault/... on a
+# loopback host, akhbar.sample.server.FAULT_FEEDS), test input rather than news; "demo": any other feed on a
+# loopback host or a reserved example domain (RFC 2606); "news": the rest.
+_LOOPBACK = r"(127\.[0-9.]+|localhost|\[::1\])"
+_EXAMPLE = r"([^/]*\.)?(example|test|invalid|localhost)|([^/]*\.)?example\.(com|net|org)"
+OUTLET_KIND_SQL = (
+    f"CASE WHEN regexp_matches(feed_url, '^[a-z]+://{_LOOPBACK}(:[0-9]+)?/(bad|fault)/') THEN 'fault' "
+    f"WHEN regexp_matches(feed_url, '^[a-z]+://({_LOOPBACK}|{_EXAMPLE})(:[0-9]+)?(/|$)') THEN 'demo' ELSE 'news' END"
+)
+OUTLET_KIND_LABELS = {"news": "", "demo": " (تجريبي · demo)", "fault": " (تغذية أعطال · fault feed)"}
+
+# Paul Tol's colour-blind-safe "muted" palette and his pale grey, one fixed colour per event type (the
+# taxonomy's order); types past the palette reuse a colour with a hatch, so no two look alike.
+EVENT_PALETTE = ("#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933", "#AA4499")
+OTHER_COLOUR = "#DDDDDD"
+
+
+def event_style(code: str) -> tuple[str, str]:
+    """(colour, hatch) of an event type: fixed per type, so charts and reports agree."""
+    from akhbar.lib.events.decision import EVENT_TYPES, OTHER
+
+    if code == OTHER:
+        return OTHER_COLOUR, ""
+    named = [t for t in EVENT_TYPES if t != OTHER]
+    i = named.index(code) if code in named else len(named) + sum(map(ord, code))
+    return EVENT_PALETTE[i % len(EVENT_PALETTE)], ("" if i < len(EVENT_PALETTE) else "//")
 
 
 class ReportError(ValueError):
@@ -61,6 +95,8 @@ def parse_since(value: str, now: datetime) -> datetime | None:
 
 
 # -- reading ------------------------------------------------------------------------
+NEWS = "news"  # the view of the articles that are news: not from a fault feed
+
 class Output:
     """The tables of one output folder as DuckDB views, limited to the chosen period."""
 
@@ -88,9 +124,15 @@ class Output:
                 f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{glob}', hive_partitioning = true, "
                 f"union_by_name = true) {where}"
             )
+        if self.present[ARTICLES_TABLE]:
+            # The news: every article but those of fault feeds, with the kind of its outlet.
+            self.con.execute(
+                f"CREATE VIEW {NEWS} AS SELECT *, {OUTLET_KIND_SQL} AS outlet_kind FROM {ARTICLES_TABLE} "
+                f"WHERE {OUTLET_KIND_SQL} <> 'fault'"
+            )
 
     def rows(self, sql: str, table: str) -> list[tuple]:
-        if not self.present[table]:
+        if not self.present[ARTICLES_TABLE if table == NEWS else table]:
             return []
         return self.con.execute(sql).fetchall()
 
@@ -109,15 +151,17 @@ def _png(fig) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def stacked_bars(days: list[str], series: dict[str, list[int]], ylabel: str) -> str:
-    """Days along x, one stacked colour per series (outlet, event type)."""
+def stacked_bars(days: list[str], series: dict[str, list[int]], ylabel: str,
+                 style: Callable[[str], tuple[str, str]] | None = None) -> str:
+    """Days along x, one stacked colour per series (outlet, event type); ``style`` fixes (colour, hatch) per name."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(10, 4))
     bottom = [0] * len(days)
     colors = plt.get_cmap("tab20").colors
     for i, (name, values) in enumerate(sorted(series.items(), key=lambda kv: -sum(kv[1]))):
-        ax.bar(days, values, bottom=bottom, label=name, color=colors[i % len(colors)])
+        color, hatch = style(name) if style else (colors[i % len(colors)], "")
+        ax.bar(days, values, bottom=bottom, label=name, color=color, hatch=hatch, edgecolor="white", linewidth=0.5)
         bottom = [b + v for b, v in zip(bottom, values)]
     ax.set_ylabel(ylabel)
     ax.tick_params(axis="x", rotation=45)
@@ -183,21 +227,42 @@ def world_map_svg(counts: dict[str, int], title: str) -> str | None:
 # -- sections -----------------------------------------------------------------------
 @dataclass
 class Section:
-    title: str
+    title: str  # "Arabic · English"
     body: str
 
     @property
     def anchor(self) -> str:
-        return re.sub(r"[^a-z]+", "-", self.title.lower()).strip("-")
+        """A stable id from the English part of the title ("articles-per-day-and-outlet")."""
+        english = self.title.split(" · ")[-1]
+        return re.sub(r"[^a-z]+", "-", english.lower()).strip("-")
 
 
 def _img(data: str, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
+def _cell(value: object) -> str:
+    if isinstance(value, Link):
+        if not value.url:
+            return html.escape(value.text)
+        return f'<a href="{html.escape(value.url)}" dir="auto">{html.escape(value.text)}</a>'
+    if isinstance(value, _Raw):
+        return str(value)
+    return html.escape(str(value))
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    url: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def _table(header: Sequence[str] | None, rows: Sequence[Sequence[object]]) -> str:
     head = "<thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr></thead>" if header else ""
-    body = "".join("<tr>" + "".join(f'<td dir="auto">{html.escape(str(v))}</td>' for v in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(f'<td dir="auto">{_cell(v)}</td>' for v in row) + "</tr>" for row in rows)
     return f"<table>{head}<tbody>{body}</tbody></table>"
 
 
@@ -214,56 +279,99 @@ def _pivot(rows: list[tuple[str, str, int]]) -> tuple[list[str], dict[str, list[
 
 
 def articles_per_day(out: Output, top: int) -> Section:
+    title = "المقالات يومياً حسب المنفذ · Articles per day and outlet"
     rows = out.rows(
-        f"SELECT {PARTITION_COLUMN}, coalesce(outlet, '(no outlet)'), count(*) FROM {ARTICLES_TABLE} GROUP BY ALL ORDER BY ALL",
+        f"SELECT {PARTITION_COLUMN}, coalesce(outlet, '(no outlet)') || CASE outlet_kind "
+        + "".join(f"WHEN '{k}' THEN '{v}' " for k, v in OUTLET_KIND_LABELS.items())
+        + f"END, count(*) FROM {NEWS} GROUP BY ALL ORDER BY ALL",
+        NEWS,
+    )
+    faults = out.rows(
+        f"SELECT coalesce(outlet, '(no outlet)') || '{OUTLET_KIND_LABELS['fault']}', count(*) FROM {ARTICLES_TABLE} "
+        f"WHERE {OUTLET_KIND_SQL} = 'fault' GROUP BY ALL ORDER BY ALL",
         ARTICLES_TABLE,
     )
-    if not rows:
-        return Section("Articles per day and outlet", _empty("No articles in this period."))
-    days, series = _pivot(rows)
-    totals = sorted(((name, sum(v)) for name, v in series.items()), key=lambda kv: -kv[1])
-    body = _img(stacked_bars(days, series, "articles"), "articles per day, stacked by outlet")
-    body += _table(["outlet", "articles"], totals)
-    return Section("Articles per day and outlet", body)
+    if not rows and not faults:
+        return Section(title, _empty("لا مقالات في هذه الفترة · No articles in this period."))
+    body = ""
+    if rows:
+        days, series = _pivot(rows)
+        totals = sorted(((name, sum(v)) for name, v in series.items()), key=lambda kv: -kv[1])
+        body += _img(stacked_bars(days, series, "articles"), "articles per day, stacked by outlet")
+        body += _table(["المنفذ · outlet", "المقالات · articles"], totals)
+    if faults:
+        body += ('<p class="note">مقالات تغذيات الأعطال الاختبارية، خارج الرسوم · Articles of the test fault '
+                 "feeds, left out of every chart:</p>")
+        body += _table(["المنفذ · outlet", "المقالات · articles"], faults).replace("<table>", '<table class="faults">', 1)
+    return Section(title, body)
 
 
 def event_types_per_day(out: Output, top: int) -> Section:
-    title = "Event types per day"
+    title = "أنواع الأحداث يومياً · Event types per day"
     rows = out.rows(
         f"SELECT {PARTITION_COLUMN}, e.code, count(*) FROM (SELECT {PARTITION_COLUMN}, unnest(event_types) AS e "
-        f"FROM {ARTICLES_TABLE} WHERE event_types IS NOT NULL) GROUP BY ALL ORDER BY ALL",
-        ARTICLES_TABLE,
+        f"FROM {NEWS} WHERE event_types IS NOT NULL) GROUP BY ALL ORDER BY ALL",
+        NEWS,
     )
     if not rows:
         return Section(title, _empty("No event types yet: the event stage has not filled event_types for these articles."))
     days, series = _pivot(rows)
-    unclassified = out.count(ARTICLES_TABLE, "event_types IS NULL")
-    body = _img(stacked_bars(days, series, "articles with the type"), "event types per day")
-    body += _table(["event type", "articles"], sorted(((n, sum(v)) for n, v in series.items()), key=lambda kv: -kv[1]))
+    unclassified = out.count(NEWS, "event_types IS NULL") if out.present[ARTICLES_TABLE] else 0
+    body = _img(stacked_bars(days, series, "articles with the type", style=event_style), "event types per day")
+    ranked = sorted(((n, sum(v)) for n, v in series.items()), key=lambda kv: -kv[1])
+    swatches = [(_swatch(code), n) for code, n in ranked]
+    body += _table(["نوع الحدث · event type", "المقالات · articles"], swatches)
     if unclassified:
         body += f"<p>{unclassified} articles in the period have no event types (not classified).</p>"
     return Section(title, body)
 
 
+class _Raw(str):
+    """Cell HTML that is already escaped (the colour swatch of an event type)."""
+
+
+def _swatch(code: str) -> _Raw:
+    colour, hatch = event_style(code)
+    pattern = "background-image:repeating-linear-gradient(45deg,#fff 0 2px,transparent 2px 5px);" if hatch else ""
+    return _Raw(f'<span class="swatch" style="background-color:{colour};{pattern}"></span>{html.escape(code)}')
+
+
+def _shown_names(forms: list[tuple[str, str, str, str | None, int]]) -> dict[tuple[str, str], str]:
+    """(type, key) -> the name to show: the commonest mention written as the key itself (no proclitic),
+    else the commonest full-name mention (``norm`` = key), else the commonest mention."""
+    best: dict[tuple[str, str], tuple[int, int, str]] = {}
+    for kind, key, text, norm, n in forms:
+        rank = 2 if text_key(text) == key else 1 if norm == key else 0
+        cand = (rank, n, text)
+        if (kind, key) not in best or cand[:2] > best[(kind, key)][:2]:
+            best[(kind, key)] = cand
+    return {k: v[2] for k, v in best.items()}
+
+
 def top_entities(out: Output, top: int) -> Section:
-    title = "Top persons, places and organizations"
+    """Entities counted by their canonical name (older rows: their text), shown as most often written in full."""
+    title = "أبرز الأشخاص والأماكن والمنظمات · Top persons, places and organizations"
     kinds = sorted({k for group in ENTITY_GROUPS.values() for k in group})
     kinds_sql = ", ".join(f"'{k}'" for k in kinds)
-    rows = out.rows(
-        f"SELECT e.type, e.text, count(*) AS mentions, count(DISTINCT article_id) AS articles FROM "
-        f"(SELECT article_id, unnest(entities) AS e FROM {ARTICLES_TABLE} WHERE entities IS NOT NULL) "
-        f"WHERE e.type IN ({kinds_sql}) GROUP BY ALL",
-        ARTICLES_TABLE,
+    mentions = (
+        f"(SELECT article_id, url, published_at, e.type AS type, e.text AS text, e.norm AS norm, "
+        f"coalesce(e.canonical, e.text) AS key FROM (SELECT article_id, url, published_at, unnest(entities) AS e "
+        f"FROM {NEWS} WHERE entities IS NOT NULL)) WHERE type IN ({kinds_sql})"
     )
+    rows = out.rows(f"SELECT type, key, count(DISTINCT article_id), arg_max(url, published_at) FROM {mentions} "
+                    "GROUP BY type, key", NEWS)
     if not rows:
         return Section(title, _empty("No entities yet: the NER stage has not filled entities for these articles."))
+    shown = _shown_names(out.rows(f"SELECT type, key, text, norm, count(*) FROM {mentions} GROUP BY ALL", NEWS))
     body = '<div class="cols">'
     for group, group_kinds in ENTITY_GROUPS.items():
-        ranked = sorted(((text, n) for kind, text, _m, n in rows if kind in group_kinds), key=lambda kv: (-kv[1], kv[0]))[:top]
-        body += f'<div id="{group}"><h3>{group}</h3>'
+        ranked = sorted(((shown[(kind, key)], n, url) for kind, key, n, url in rows if kind in group_kinds),
+                        key=lambda r: (-r[1], r[0]))[:top]
+        body += f'<div id="{group}"><h3>{GROUP_TITLES[group]}</h3>'
         if ranked:
-            body += _img(horizontal_bars([t for t, _ in ranked], [n for _, n in ranked], "articles", width=3.6), f"top {group}")
-            body += _table(["name", "articles"], ranked)
+            body += _img(horizontal_bars([t for t, *_ in ranked], [n for _, n, _ in ranked], "articles", width=3.6),
+                         f"top {group}")
+            body += _table(["الاسم · name", "المقالات · articles"], [(Link(t, url), n) for t, n, url in ranked])
         else:
             body += _empty(f"No {group} found.")
         body += "</div>"
@@ -278,22 +386,22 @@ def _country_name(code: str) -> str:
 
 
 def events_by_country(out: Output, top: int) -> Section:
-    title = "Events by country"
+    title = "الأحداث حسب البلد · Events by country"
     columns = {d[0] for d in out.con.execute(f"SELECT * FROM {ARTICLES_TABLE} LIMIT 0").description} \
         if out.present[ARTICLES_TABLE] else set()
     if not {"event_location", "countries"} <= columns:
         return Section(title, _empty("No places yet: these files predate geocoding (schema 3 adds event_location)."))
     rows = out.rows(
-        f"SELECT event_location.country, coalesce(primary_event, '(no type)'), count(*) FROM {ARTICLES_TABLE} "
+        f"SELECT event_location.country, coalesce(primary_event, '(no type)'), count(*) FROM {NEWS} "
         f"WHERE event_location.country IS NOT NULL GROUP BY ALL",
-        ARTICLES_TABLE,
+        NEWS,
     )
     if not rows:
         return Section(title, _empty("No event locations yet: the geocoding step has not placed any article in this period."))
     mentioned = dict(out.rows(
         f"SELECT c.country, count(DISTINCT article_id) FROM (SELECT article_id, unnest(countries) AS c "
-        f"FROM {ARTICLES_TABLE} WHERE countries IS NOT NULL) GROUP BY 1",
-        ARTICLES_TABLE,
+        f"FROM {NEWS} WHERE countries IS NOT NULL) GROUP BY 1",
+        NEWS,
     ))
     totals: dict[str, int] = {}
     by_type: dict[str, dict[str, int]] = {}
@@ -318,36 +426,37 @@ def events_by_country(out: Output, top: int) -> Section:
           ", ".join(f"{k} {v}" for k, v in sorted(by_type[c].items(), key=lambda kv: (-kv[1], kv[0]))[:3]),
           mentioned.get(c, 0)) for c in shown],
     )
-    unplaced = out.count(ARTICLES_TABLE, "event_location IS NULL")
+    unplaced = out.count(NEWS, "event_location IS NULL")
     if unplaced:
         body += f"<p>{unplaced} articles in the period have no event location (no place resolved, or not geocoded).</p>"
     return Section(title, body)
 
 
 def top_stories(out: Output, top: int) -> Section:
-    title = "Stories carried by the most outlets"
+    title = "القصص التي نقلها أكثر المنافذ · Stories carried by the most outlets"
     rows = out.rows(
         f"SELECT story_id, count(DISTINCT outlet) AS outlets, count(*) AS articles, "
         f"arg_min(title, published_at) AS title, string_agg(DISTINCT outlet, ' · ') AS outlet_names, "
-        f"min(published_at) AS first_seen FROM {ARTICLES_TABLE} WHERE story_id IS NOT NULL "
+        f"min(published_at) AS first_seen FROM {NEWS} WHERE story_id IS NOT NULL "
         f"GROUP BY story_id HAVING count(*) > 1 ORDER BY outlets DESC, articles DESC, first_seen LIMIT {int(top)}",
-        ARTICLES_TABLE,
+        NEWS,
     )
     if not rows:
-        if out.count(ARTICLES_TABLE, "story_id IS NOT NULL") == 0:
+        if out.count(NEWS, "story_id IS NOT NULL") == 0:
             return Section(title, _empty("No story ids yet: the near-duplicate stage has not filled story_id for these articles."))
         return Section(title, _empty("No story was carried by more than one article in this period."))
     labels = [f"{(r[3] or r[0])[:40]}" for r in rows]
     body = _img(horizontal_bars(labels, [r[1] for r in rows], "outlets", color="#a8553b"), "stories by number of outlets")
     body += _table(
-        ["story", "outlets", "articles", "first headline", "outlet names", "first seen (UTC)"],
+        ["القصة · story", "المنافذ · outlets", "المقالات · articles", "أول عنوان · first headline",
+         "أسماء المنافذ · outlet names", "أول ظهور · first seen (UTC)"],
         [(r[0], r[1], r[2], r[3] or "", r[4] or "", r[5].strftime("%Y-%m-%d %H:%M")) for r in rows],
     )
     return Section(title, body)
 
 
 def dead_letters(out: Output, top: int) -> Section:
-    title = "Dead letters by stage and reason"
+    title = "الرسائل الميتة حسب المرحلة والسبب · Dead letters by stage and reason"
     rows = out.rows(
         f"SELECT stage, error_kind, count(*) AS n FROM {DEAD_LETTERS_TABLE} GROUP BY ALL ORDER BY n DESC, stage, error_kind",
         DEAD_LETTERS_TABLE,
@@ -355,7 +464,7 @@ def dead_letters(out: Output, top: int) -> Section:
     if not rows:
         return Section(title, _empty("No dead letters in this period."))
     body = _img(horizontal_bars([f"{s} / {k}" for s, k, _ in rows], [n for *_, n in rows], "dead letters", color="#8a8a8a"), "dead letters by stage and reason")
-    body += _table(["stage", "error kind", "count"], rows)
+    body += _table(["المرحلة · stage", "السبب · error kind", "العدد · count"], rows)
     return Section(title, body)
 
 
@@ -369,7 +478,9 @@ h3{margin:.4em 0;text-transform:capitalize} .meta{color:#666} .empty{color:#8a5a
 img{max-width:100%;height:auto;display:block;margin:8px 0} table{border-collapse:collapse;margin:8px 0;font-size:.92em}
 td,th{border:1px solid #ddd;padding:4px 8px;text-align:start} th{background:#f4f4f4}
 .cols{display:flex;flex-wrap:wrap;gap:16px} .cols>div{flex:1 1 320px;min-width:300px}
-.summary td:first-child{color:#666} .map svg{max-width:100%;height:auto;display:block}
+.summary td:first-child{color:#666} .note{color:#555;font-size:.92em} .map svg{max-width:100%;height:auto;display:block}
+.swatch{display:inline-block;width:.9em;height:.9em;margin-inline-end:.4em;vertical-align:middle;border:1px solid #999}
+td a{color:#1f4e8c}
 """
 
 
@@ -384,20 +495,20 @@ def render(out: Output, top: int, progress: Progress | None = None) -> str:
     summary = _table(
         None,
         [
-            ("output", out.root),
-            ("period", period),
-            ("articles", out.count(ARTICLES_TABLE)),
-            ("outlets", out.rows(f"SELECT count(DISTINCT outlet) FROM {ARTICLES_TABLE}", ARTICLES_TABLE)[0][0] if out.present[ARTICLES_TABLE] else 0),
-            ("dead letters", out.count(DEAD_LETTERS_TABLE)),
-            ("generated", f"{now:%Y-%m-%d %H:%M} UTC"),
+            ("المجلد · output", out.root),
+            ("الفترة · period", period),
+            ("المقالات · articles", out.count(ARTICLES_TABLE)),
+            ("المنافذ · outlets", out.rows(f"SELECT count(DISTINCT outlet) FROM {ARTICLES_TABLE}", ARTICLES_TABLE)[0][0] if out.present[ARTICLES_TABLE] else 0),
+            ("الرسائل الميتة · dead letters", out.count(DEAD_LETTERS_TABLE)),
+            ("أُنشئ · generated", f"{now:%Y-%m-%d %H:%M} UTC"),
         ],
     ).replace("<table>", '<table class="summary">', 1)
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        '<html lang="ar" dir="rtl"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>akhbar report: {html.escape(period)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>akhbar report</h1><p class=\"meta\">{html.escape(period)}</p>{summary}",
+        f"<title>تقرير akhbar · akhbar report: {html.escape(period)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>تقرير akhbar · akhbar report</h1><p class=\"meta\">{html.escape(period)}</p>{summary}",
     ]
     for section in sections:
         parts.append(f'<section id="{section.anchor}"><h2>{html.escape(section.title)}</h2>{section.body}</section>')

@@ -10,6 +10,7 @@ import subprocess
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyarrow.dataset as ds
 import pytest
@@ -38,9 +39,18 @@ window.addEventListener('load', function () {
     return {alt: i.alt, complete: i.complete, width: i.naturalWidth, height: i.naturalHeight};
   });
   var resources = performance.getEntriesByType('resource').map(function (r) { return r.name.slice(0, 80); });
+  var headings = Array.prototype.map.call(document.querySelectorAll('h2'), function (h) { return h.textContent; });
+  var links = Array.prototype.map.call(document.querySelectorAll('section a'), function (a) {
+    return {text: a.textContent, href: a.getAttribute('href'), group: a.closest('div[id]') ? a.closest('div[id]').id : null};
+  });
+  var swatches = Array.prototype.map.call(document.querySelectorAll('.swatch'), function (s) {
+    return {code: s.parentNode.textContent, colour: getComputedStyle(s).backgroundColor,
+            hatched: getComputedStyle(s).backgroundImage !== 'none'};
+  });
   var pre = document.createElement('pre');
   pre.id = 'akhbar-check';
-  pre.textContent = JSON.stringify({errors: window.__errors, images: images, resources: resources});
+  pre.textContent = JSON.stringify({errors: window.__errors, images: images, resources: resources, headings: headings,
+                                    links: links, swatches: swatches, dir: document.documentElement.dir});
   document.body.appendChild(pre);
 });
 </script>"""
@@ -73,15 +83,24 @@ def render_in_chromium(page: Path, tmp_path: Path) -> dict:
     return json.loads(html.unescape(match.group(1)))
 
 
-def section_rows(page: str, anchor: str) -> list[list[str]]:
-    """The table cells of one element (section or div) of the page, by id."""
+def section_rows(page: str, anchor: str, table: int | None = None) -> list[list[str]]:
+    """The table cells (as text) of one element (section or div) of the page, by id; ``table``: only that one."""
     match = re.search(rf'id="{anchor}">(.*?)</(section|div)>', page, re.S)
     assert match, f"no element {anchor!r} in the report"
+    tables = re.findall(r"<table[^>]*>(.*?)</table>", match.group(1), re.S)
+    body = tables[table] if table is not None else match.group(1)
     return [
-        [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-        for row in re.findall(r"<tr>(.*?)</tr>", match.group(1), re.S)
+        [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
         if "<td" in row
     ]
+
+
+def entity_links(page: str, group: str) -> dict[str, str]:
+    """Name -> example article URL of one top-entities column."""
+    match = re.search(rf'id="{group}">(.*?)</div>', page, re.S)
+    assert match, group
+    return {html.unescape(t): html.unescape(u) for u, t in re.findall(r'<a href="([^"]*)"[^>]*>(.*?)</a>', match.group(1))}
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +117,21 @@ def _articles(output: Path) -> list[dict]:
 def test_report_renders_in_chromium_with_every_image_and_no_error(report: Path, tmp_path: Path):
     seen = render_in_chromium(report, tmp_path)
     assert seen["errors"] == []
+    # Arabic first: the page reads right to left and every heading opens in Arabic, then English.
+    assert seen["dir"] == "rtl" and len(seen["headings"]) == 6
+    for heading in seen["headings"]:
+        arabic, _, english = heading.partition(" · ")
+        assert re.match(r"[\u0600-\u06ff]", arabic) and re.fullmatch(r"[A-Za-z ,]+", english), heading
+    # Top entities link to example articles; event types show their fixed colour-blind-safe colours.
+    groups = {link["group"] for link in seen["links"]}
+    assert groups == set(ENTITY_GROUPS) and all(link["href"].startswith("https://enriched.example/") for link in seen["links"])
+    from akhbar.lib.report import event_style
+
+    assert seen["swatches"]
+    for swatch in seen["swatches"]:
+        colour, hatch = event_style(swatch["code"])
+        r, g, b = (int(colour[i: i + 2], 16) for i in (1, 3, 5))
+        assert swatch["colour"] == f"rgb({r}, {g}, {b})" and swatch["hatched"] == bool(hatch), swatch
     expected_images = report.read_text(encoding="utf-8").count("<img ")
     assert expected_images >= 6 and len(seen["images"]) == expected_images
     for image in seen["images"]:
@@ -118,23 +152,54 @@ def test_the_chromium_check_catches_a_broken_image_and_a_script_error(tmp_path: 
     assert seen["images"][0]["width"] == 0
 
 
+def outlet_kind(feed_url: str) -> str:
+    """What the report must call an outlet, decided here independently of its SQL."""
+    parts = urlsplit(feed_url)
+    if parts.hostname == "127.0.0.1" and parts.path.startswith(("/bad/", "/fault/")):
+        return "fault"
+    if parts.hostname == "127.0.0.1" or (parts.hostname or "").endswith(".example"):
+        return "demo"
+    return "news"
+
+
 def test_report_numbers_match_the_output(report: Path, analytics_output: Path):
     page = report.read_text(encoding="utf-8")
     rows = _articles(analytics_output)
-    per_outlet = Counter(r["outlet"] or "(no outlet)" for r in rows)
-    assert {o: int(n) for o, n in section_rows(page, "articles-per-day-and-outlet")} == dict(per_outlet)
+    news = [r for r in rows if outlet_kind(r["feed_url"]) != "fault"]
+    assert len(news) < len(rows), "the sample run has fault-feed articles"
+    per_outlet = Counter(r["outlet"] or "(no outlet)" for r in news)
+    table = {o: int(n) for o, n in section_rows(page, "articles-per-day-and-outlet", table=0)}
+    assert all(o.endswith("(تجريبي · demo)") for o in table), "every outlet of the sample is a demo outlet"
+    assert {o.replace(" (تجريبي · demo)", ""): n for o, n in table.items()} == dict(per_outlet)
+    faults = Counter(r["outlet"] or "(no outlet)" for r in rows if outlet_kind(r["feed_url"]) == "fault")
+    fault_table = {o: int(n) for o, n in section_rows(page, "articles-per-day-and-outlet", table=1)}
+    assert {o.replace(" (تغذية أعطال · fault feed)", ""): n for o, n in fault_table.items()} == dict(faults)
+    assert all(o.endswith("(تغذية أعطال · fault feed)") for o in fault_table)
 
     for group, kinds in ENTITY_GROUPS.items():
-        articles_per_name = Counter()
-        for r in rows:
-            articles_per_name.update({e["text"] for e in r["entities"] or [] if e["type"] in kinds})
+        # Counted by canonical name (rows written without one count by their text), shown as written in full.
+        articles_per_key, shown, urls = Counter(), {}, {}
+        for r in news:
+            keys = {e.get("canonical") or e["text"] for e in r["entities"] or [] if e["type"] in kinds}
+            articles_per_key.update(keys)
+            for e in r["entities"] or []:
+                key = e.get("canonical") or e["text"]
+                if e["type"] in kinds and (e.get("canonical") is None or e.get("norm") == key):
+                    shown.setdefault(key, set()).add(e["text"])
+                if e["type"] in kinds:
+                    urls.setdefault(key, set()).add(r["url"])
         table = [(name, int(n)) for name, n in section_rows(page, group)]
-        assert table and table[0][1] == max(articles_per_name.values()), group
-        assert dict(table) == {name: articles_per_name[name] for name, _ in table}, group
+        assert table and table[0][1] == max(articles_per_key.values()), group
+        by_shown = {text: key for key, texts in shown.items() for text in texts}
+        assert dict(table) == {name: articles_per_key[by_shown[name]] for name, _ in table}, group
+        links = entity_links(page, group)
+        assert set(links) == {name for name, _ in table}, f"every top {group} name links to an article"
+        for name, url in links.items():
+            assert url in urls[by_shown[name]], (name, url)
 
     outlets: dict[str, set] = {}
     articles = Counter()
-    for r in rows:
+    for r in news:
         if r["story_id"]:
             outlets.setdefault(r["story_id"], set()).add(r["outlet"])
             articles[r["story_id"]] += 1
@@ -145,12 +210,65 @@ def test_report_numbers_match_the_output(report: Path, analytics_output: Path):
     assert [n for _, n in table] == sorted((n for _, n in table), reverse=True)
     assert table[0][1] == max(carried.values())
 
-    events = Counter(e["code"] for r in rows for e in r["event_types"] or [])
+    events = Counter(e["code"] for r in news for e in r["event_types"] or [])
     assert {c: int(n) for c, n in section_rows(page, "event-types-per-day")} == dict(events)
 
     dead = ds.dataset(analytics_output / DEAD_LETTERS_TABLE, format="parquet", partitioning="hive").to_table().to_pylist()
     kinds = Counter((d["stage"], d["error_kind"]) for d in dead)
     assert {(s, k): int(n) for s, k, n in section_rows(page, "dead-letters-by-stage-and-reason")} == dict(kinds)
+
+
+def test_persons_are_counted_by_canonical_name_and_outlets_are_never_persons(tmp_path: Path):
+    """Rows as the NER stage writes them: short and prefixed forms count once, under the full name."""
+    out = tmp_path / "out"
+    texts = [
+        ("عمّان - الوسط نيوز: قال الرئيس فلاديمير بوتين إن بوتين سيزور للأمم المتحدة", "https://wasat.example/1"),
+        ("قال بوتين في الأمم المتحدة", "https://wasat.example/2"),
+    ]
+    rows = []
+    for i, (text, link) in enumerate(texts):
+        row = article(text=text, link=link, guid=f"c-{i}", outlet="الوسط نيوز", feed_url="https://wasat.example/rss").to_row()
+        rows.append(row)
+    def ent(text, surface, kind, norm, canonical, nth=0):
+        start = text.find(surface) if not nth else text.find(surface, text.find(surface) + 1)
+        return {"text": surface, "type": kind, "start": start, "end": start + len(surface), "score": 0.9,
+                "norm": norm, "canonical": canonical}
+    t0, t1 = texts[0][0], texts[1][0]
+    rows[0]["entities"] = [ent(t0, "عمّان", "LOC", "عمان", "عمان"),
+                           ent(t0, "فلاديمير بوتين", "PERS", "فلاديمير بوتين", "فلاديمير بوتين"),
+                           ent(t0, "بوتين", "PERS", "بوتين", "فلاديمير بوتين", nth=1),
+                           ent(t0, "للأمم المتحدة", "ORG", "الامم المتحده", "الامم المتحده")]
+    rows[1]["entities"] = [ent(t1, "بوتين", "PERS", "بوتين", "بوتين"), ent(t1, "الأمم المتحدة", "ORG", "الامم المتحده", "الامم المتحده")]
+    directory = partition_dir(str(out), ARTICLES_TABLE, rows[0]["published_at"].strftime("%Y-%m-%d"))
+    os.makedirs(directory)
+    write_parquet_file(rows, ARTICLES_TABLE, directory, "part-0.parquet")
+    page_path = tmp_path / "report.html"
+    assert main([str(out), "--since", "all", "--out", str(page_path)]) == 0
+    page = page_path.read_text(encoding="utf-8")
+    assert dict((n, int(c)) for n, c in section_rows(page, "persons")) == {"فلاديمير بوتين": 1, "بوتين": 1}
+    assert dict((n, int(c)) for n, c in section_rows(page, "organizations")) == {"الأمم المتحدة": 2}
+    assert entity_links(page, "persons")["فلاديمير بوتين"] == "https://wasat.example/1"
+
+
+def test_outlet_kinds_and_event_colours():
+    import duckdb
+
+    from akhbar.lib.events.decision import EVENT_TYPES
+    from akhbar.lib.report import EVENT_PALETTE, OTHER_COLOUR, OUTLET_KIND_SQL, event_style
+
+    urls = {
+        "http://127.0.0.1:8765/bad/pages.xml": "fault", "http://127.0.0.1:1/fault/500": "fault",
+        "http://localhost:8000/wasat/rss.xml": "demo", "https://enriched.example/0/rss": "demo",
+        "https://news.example.com/feed": "demo", "https://www.aljazeera.net/feed": "news",
+        "https://example.org.evil.net/bad/x": "news", "https://bbc.co.uk/fault/": "news",
+    }
+    con = duckdb.connect()
+    for url, kind in urls.items():
+        assert con.execute(f"SELECT {OUTLET_KIND_SQL} FROM (SELECT ? AS feed_url)", [url]).fetchone()[0] == kind, url
+    styles = [event_style(code) for code in EVENT_TYPES]
+    assert len(set(styles)) == len(EVENT_TYPES), "no two event types look alike"
+    assert all(colour in (*EVENT_PALETTE, OTHER_COLOUR) for colour, _ in styles)
+    assert event_style("DIPLOMACY") == event_style("DIPLOMACY")
 
 
 def test_columns_not_filled_yet_are_said_plainly(tmp_path: Path):
@@ -173,7 +291,9 @@ def test_since_limits_the_period(analytics_output: Path, tmp_path: Path):
     assert main([str(analytics_output), "--since", since, "--out", str(page_path)]) == 0
     page = page_path.read_text(encoding="utf-8")
     cutoff = datetime(2026, 11, 24, tzinfo=timezone.utc)
-    expected = Counter(r["outlet"] for r in _articles(analytics_output) if r["published_at"] >= cutoff)
+    labels = {"demo": " (تجريبي · demo)", "fault": " (تغذية أعطال · fault feed)", "news": ""}
+    expected = Counter(r["outlet"] + labels[outlet_kind(r["feed_url"])] for r in _articles(analytics_output)
+                       if r["published_at"] >= cutoff)
     assert {o: int(n) for o, n in section_rows(page, "articles-per-day-and-outlet")} == dict(expected)
 
 

@@ -29,7 +29,7 @@ def _run(tmp: Path, *extra: str):
 def _articles(out: Path) -> list[tuple]:
     con = duckdb.connect()
     return con.sql(
-        f"SELECT article_id, text, entities FROM read_parquet('{table_glob(str(out), 'articles')}', hive_partitioning=true)"
+        f"SELECT article_id, text, entities, outlet FROM read_parquet('{table_glob(str(out), 'articles')}', hive_partitioning=true)"
     ).fetchall()
 
 
@@ -39,17 +39,20 @@ def _check(out: Path, totals: dict) -> None:
     assert totals.get("enrich_failed_ner", 0) == 0
     with_entities = 0
     types = set()
-    for article_id, text, entities in rows:
+    for article_id, text, entities, outlet in rows:
         assert entities is not None, f"{article_id} has no entities column value"
         with_entities += bool(entities)
         for e in entities:
             assert text[e["start"]: e["end"]] == e["text"], (article_id, e)
             assert e["type"] in ENTITY_TYPES
+            assert e["norm"] and e["canonical"], e  # written and read back
             if e["score"] is None:  # a place name the geocoding step spotted where the NER found nothing
                 assert e["type"] == "LOC" and e["country"], (article_id, e)
             else:
                 assert 0.0 <= e["score"] <= 1.0, (article_id, e)
                 types.add(e["type"])
+            if e["type"] == "PERS" and outlet:
+                assert not set(e["text"].split()) & set(outlet.split()), (outlet, e)  # no outlet is a person
     assert with_entities >= 0.8 * len(rows), f"only {with_entities} of {len(rows)} articles have entities"
     assert {"PERS", "LOC", "ORG"} <= types
 
@@ -68,5 +71,5 @@ def test_ner_in_two_worker_processes(tmp_path):
 def test_ner_none_leaves_entities_null(tmp_path):
     out, totals = _run(tmp_path, "--ner_model", "none", "--no_fetch_pages")
     rows = _articles(out)
-    assert rows and all(entities is None for _, _, entities in rows)
+    assert rows and all(entities is None for _, _, entities, _ in rows)
     assert "enriched_ner" not in totals

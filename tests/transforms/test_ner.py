@@ -187,3 +187,62 @@ def test_eval_command_prints_scores_and_names_a_bad_tag(tmp_path, capsys):
     bad.write_text("القاهرة B-CITY\n", encoding="utf-8")
     assert eval_ner(["--conll", str(bad)]) == 2
     assert "B-CITY" in capsys.readouterr().err
+
+
+def test_eval_command_scores_wojood_and_news_paragraphs_side_by_side(tmp_path, capsys):
+    import gzip
+    import hashlib
+
+    wojood = tmp_path / "wojood.txt"
+    wojood.write_text("زار O\nالرئيس B-OCC\nالقاهرة I-OCC B-GPE\n$#$ O\n", encoding="utf-8")
+    text = "مقدمة الخبر.\nاستقبل الرئيس في القاهرة وفدا من باريس."
+    source = tmp_path / "articles.jsonl.gz"
+    with gzip.open(source, "wt", encoding="utf-8") as f:
+        f.write(json.dumps({"docno": "T-1", "text": text}, ensure_ascii=False) + "\n")
+    start = text.index("استقبل")
+    para = text[start:]
+    row = {"id": "n-1", "docno": "T-1", "start": start, "end": len(text),
+           "sha1": hashlib.sha1(para.encode()).hexdigest()[:12],
+           "entities": [[para.index("القاهرة"), para.index("القاهرة") + 7, "LOC"], [para.index("باريس"), para.index("باريس") + 5, "LOC"]]}
+    labels = tmp_path / "gold.jsonl"
+    labels.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert eval_ner(["--wojood", str(wojood), "--news", str(labels), "--news_source", str(source)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["sets"]["wojood"]["micro"]["support"] == 1 and out["sets"]["wojood"]["tokens"] == 3
+    assert out["sets"]["news"]["micro"]["support"] == 2 and out["sets"]["news"]["sentences"] == 1
+    row["sha1"] = "0" * 12
+    labels.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert eval_ner(["--news", str(labels), "--news_source", str(source)]) == 2
+    assert "not the labelled paragraph" in capsys.readouterr().err
+    assert eval_ner(["--news", str(labels)]) == 2
+    assert "--news_source" in capsys.readouterr().err
+    assert eval_ner([]) == 2
+
+
+def test_the_crf_weight_option_needs_the_crf_and_marks_the_model_id(tmp_path):
+    import shutil
+
+    import numpy as np
+
+    from akhbar.lib.ner.crf import FeatureCrf
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    for name in ("config.json", "model.onnx", "tokenizer.json", "vocab.json", "gazetteer.json"):
+        if (NER_MODEL / name).exists():
+            shutil.copy(NER_MODEL / name, folder / name)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["feature_crf"] = {"file": "crf.npz", "weight": 0.0}
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    plain = choose_ner_model(str(folder)).model_id
+    assert plain.startswith("m@") and choose_ner_model(str(folder), crf_weight=0.0).model_id == plain
+    with pytest.raises(ModelError, match="crf.npz"):
+        choose_ner_model(str(folder), crf_weight=0.5)
+    with pytest.raises(ModelError, match="0 or more"):
+        choose_ner_model(str(folder), crf_weight=-1)
+    labels = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
+    k = len(labels)
+    FeatureCrf(labels, ["bias"], np.zeros((1, k)), np.zeros((k, k))).save(folder / "crf.npz")
+    assert choose_ner_model(str(folder), crf_weight=0.5).model_id == plain + "+crf0.5"
+    zero_crf = ner.load_runtime(folder, crf_weight=0.5)  # an all-zero CRF changes nothing
+    assert ner.find_entities([NEWS], zero_crf) == ner.find_entities([NEWS], ner.load_runtime(folder, crf_weight=0.0))

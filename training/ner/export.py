@@ -26,13 +26,29 @@ def _copy_tokenizer(run: Path, out: Path) -> None:
         shutil.copy(run / name, out / name)
 
 
-def ship(run: Path, tag: str, out: Path, quantize: bool = True) -> None:
-    """Fine-tuned checkpoint run/<tag>.pt -> the model folder used by transforms/ner.py."""
+def ship(run: Path, tag: str, out: Path, quantize: bool = True, crf: Path | None = None, crf_weight: float = 0.0,
+         tag_bias: list[float] | None = None) -> None:
+    """Fine-tuned checkpoint run/<tag>.pt -> the model folder used by transforms/ner.py.
+
+    The gazetteer the run was trained with is copied beside it (``gazetteer.json``);
+    ``crf`` (a feature CRF's .npz) is copied as ``crf.npz`` and used at inference
+    with ``crf_weight`` (0: shipped but off, ``--ner_crf_weight`` turns it on);
+    ``tag_bias`` (one number a tag, chosen on dev data) is added to the tag scores.
+    """
     from safetensors.torch import save_file
 
     saved = torch.load(run / f"{tag}.pt")
     out.mkdir(parents=True, exist_ok=True)
     _copy_tokenizer(run, out)
+    extra = {}
+    if saved.get("gazetteer"):
+        shutil.copy(saved["gazetteer"], out / "gazetteer.json")
+        extra["gazetteer"] = "gazetteer.json"
+    if crf is not None:
+        shutil.copy(crf, out / "crf.npz")
+        extra["feature_crf"] = {"file": "crf.npz", "weight": crf_weight}
+    if tag_bias is not None:
+        extra["tag_bias"] = [float(x) for x in tag_bias]
     state = {k: v.detach().half().contiguous() for k, v in saved["model"].items()}
     save_file(state, str(out / "model.safetensors"))
     config = {
@@ -42,6 +58,7 @@ def ship(run: Path, tag: str, out: Path, quantize: bool = True) -> None:
         "id2label": {str(i): name for i, name in enumerate(LABELS)},
         "label2id": {name: i for i, name in enumerate(LABELS)},
         "onnx": "model.onnx",  # fp32 by default: int8 costs about 1 F1 here (see the model card)
+        **extra,
     }
     (out / "config.json").write_text(json.dumps(config, indent=1))
     model = load_ner_model(out)
@@ -59,14 +76,14 @@ def ship(run: Path, tag: str, out: Path, quantize: bool = True) -> None:
 
 def export_onnx(model: NerModel, path: Path) -> None:
     """Emissions graph with dynamic batch and length (CRF decoding stays in numpy)."""
-    from akhbar.lib.ner.features import MAX_CHARS, MAX_PIECES, MAX_SPARSE
+    from akhbar.lib.ner.features import MAX_CHARS, MAX_PIECES
 
     b, t = 2, 7
     dummy = (
         torch.ones(b, t, dtype=torch.long), torch.ones(b, t, dtype=torch.long),
         torch.ones(b, t, MAX_PIECES, dtype=torch.long), torch.ones(b, t, MAX_CHARS, dtype=torch.long),
         torch.ones(b, t, 4, dtype=torch.long), torch.ones(b, t, dtype=torch.long), torch.ones(b, t, dtype=torch.long),
-        torch.ones(b, t, MAX_SPARSE, dtype=torch.long),
+        torch.ones(b, t, model.encoder.cfg.max_sparse, dtype=torch.long),
     )
     inputs = INPUTS if model.encoder.cfg.sparse_features else INPUTS[:-1]
     dummy = dummy[: len(inputs)]

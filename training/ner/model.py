@@ -38,6 +38,7 @@ class EncoderConfig:
     use_affixes: bool = True
     context_conv: int = 0  # >0: a residual 1-D convolution of this width over the words before the layers
     sparse_features: bool = False  # a linear layer over hashed CRF-style indicator features, added to the tag scores
+    max_sparse: int = 32  # indicator features per word (more when gazetteer features take some)
 
     @classmethod
     def from_dict(cls, d: dict) -> EncoderConfig:

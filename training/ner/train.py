@@ -35,7 +35,16 @@ from torch import nn
 from akhbar.core.metrics import entity_scores as ner_scores
 from akhbar.lib.ner.features import MAX_PIECES, UNK, Vocab, WordFeaturizer, norm_word, split_words
 from akhbar.lib.progress import Progress
-from training.ner.data import ANERCORP, LABELS, news_texts, read_conll
+from training.ner.data import (
+    ANERCORP,
+    ANERCORP_DEV_SENTENCES,
+    LABELS,
+    anercorp_train_dev,
+    held_out_docs,
+    news_texts,
+    read_conll,
+    wojood_train_dev,
+)
 from training.ner.model import EncoderConfig, NerModel, WordEncoder
 
 LOG = logging.getLogger("train-ner")
@@ -59,8 +68,23 @@ class RecipeConfig:
     word_dropout: float = 0.2
     freeze_embeddings: bool = False  # keep the pretrained word/piece tables fixed while fine-tuning
     train_sentences: int | None = None
-    dev_sentences: int = 300
+    dev_sentences: int = ANERCORP_DEV_SENTENCES
     test_sentences: int | None = None  # None: all of ANERcorp test
+    wojood: bool = False  # also train on Wojood's train split, mapped to the four types (its dev part held out)
+    swap: float = 0.0  # per epoch, this share of the PERS sentences again with today's names (training/ner/augment.py)
+    silver: str | None = None  # teacher-labelled news (training/ner/silver.py) added to every epoch
+    silver_ratio: float = 1.0  # silver words per gold word in an epoch (a fresh draw each epoch)
+    silver_conf: float = 0.9  # a silver sentence is kept when both teachers agree and its path has this confidence
+    silver_agree: bool = True  # keep only silver sentences where the model alone and the CRF alone find the same
+    gazetteer: str | None = None  # gazetteer features (training/ner/gazetteer.py: the mined gazetteer.json)
+    embeddings: str | None = None  # pretrained tables to start from (default: OUT/pretrained_embeddings.pt)
+    # The whole recipe (stage "all"): a feature CRF, a teacher, silver data, a gazetteer, then the student.
+    crf_iters: int = 150  # the feature CRF (training/ner/crf_baseline.py), trained on the same gold data
+    self_train: bool = False  # teacher (this recipe without silver/gazetteer) x CRF label news for the student
+    silver_articles: int = 6000
+    teacher_crf_weight: float = 0.5
+    mine_gazetteer: bool = False  # gazetteer features mined from the teacher's silver labels
+    crf_weight: float = 0.0  # the feature CRF beside the shipped model at inference (0: shipped, off)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
 
 
@@ -74,6 +98,10 @@ CONFIGS = {
                               layers=1, heads=2, ff=64, context_conv=3, sparse_features=True),
     ),
 }
+# Every lever of the full recipe at the smoke test's size (tests/training/test_ner_training.py).
+CONFIGS["smoke_levers"] = replace(CONFIGS["smoke"], wojood=True, swap=0.5, self_train=True, silver_articles=20,
+                                  mine_gazetteer=True, crf_weight=0.5, crf_iters=20, silver_conf=0.0,
+                                  silver_agree=False)  # a tiny teacher's members never agree
 
 
 def device() -> torch.device:
@@ -84,7 +112,8 @@ def device() -> torch.device:
 def news_words(cfg: RecipeConfig) -> list[list[str]]:
     """Normalized words of each news article (normalized as a whole text: the same forms, much faster)."""
     docs = []
-    for text in news_texts(limit=cfg.news_articles):
+    # The articles of the labelled news paragraphs (and their copies) stay unread by every stage.
+    for text in news_texts(limit=cfg.news_articles, skip=held_out_docs()):
         nt = norm_word(text)
         docs.append([nt[s:e] for s, e in split_words(nt)])
     return docs
@@ -116,10 +145,13 @@ def build_vocab_and_tokenizer(cfg: RecipeConfig, docs: list[list[str]], out: Pat
     LOG.info("vocab: %d words, %d chars, %d pieces", len(words), len(char_list), tok.get_vocab_size())
 
 
-def load_featurizer(out: Path) -> WordFeaturizer:
+def load_featurizer(out: Path, gazetteer: str | None = None, max_sparse: int = 32) -> WordFeaturizer:
     from tokenizers import Tokenizer
 
-    return WordFeaturizer(Vocab.load(out / "vocab.json"), Tokenizer.from_file(str(out / "tokenizer.json")))
+    from akhbar.lib.ner.gazetteer import Gazetteer
+
+    return WordFeaturizer(Vocab.load(out / "vocab.json"), Tokenizer.from_file(str(out / "tokenizer.json")),
+                          max_sparse=max_sparse, gazetteer=Gazetteer.load(gazetteer) if gazetteer else None)
 
 
 # ---------------------------------------------------------------- stage 2: skip-gram pretraining
@@ -272,8 +304,8 @@ def evaluate(model: NerModel, feat: WordFeaturizer, sentences, dev, batch_size: 
     return ner_scores([y for _, y in sentences], pred)
 
 
-def init_from_pretrained(encoder: WordEncoder, out: Path) -> bool:
-    path = out / "pretrained_embeddings.pt"
+def init_from_pretrained(encoder: WordEncoder, out: Path, path: str | Path | None = None) -> bool:
+    path = Path(path) if path else out / "pretrained_embeddings.pt"
     if not path.exists():
         return False
     emb = torch.load(path)
@@ -286,22 +318,125 @@ def init_from_pretrained(encoder: WordEncoder, out: Path) -> bool:
     return True
 
 
+def read_silver(path: str, min_conf: float, need_agree: bool = True) -> list[tuple[list[str], list[str]]]:
+    """The confident silver sentences: both teachers agree (``need_agree``) and the path's smallest marginal is >= min_conf."""
+    kept = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if (not need_agree or row.get("agree") is not False) and row["conf"] >= min_conf:
+                kept.append((row["tokens"], row["tags"]))
+    return kept
+
+
+def weak_person_labels(sentences, gazetteer) -> tuple[list, int]:
+    """The gazetteer as weak labels: a listed person name or surname the teacher tagged O becomes PERS.
+
+    The teacher never saw a 2018 name such as "ترامب" alone, so it labels it O
+    with confidence; the gazetteer (mined from its own full-name spans across
+    articles) knows better. Only words the teacher left O are touched.
+    """
+    from akhbar.lib.ner.features import norm_word
+
+    out, fixed = [], 0
+    for tokens, tags in sentences:
+        keys = gazetteer.keys([norm_word(t) for t in tokens])
+        new = list(tags)
+        i = 0
+        while i < len(tokens):
+            if "gz:B-PERS" in keys[i] or "gz:P-PERS" in keys[i]:
+                j = i + 1
+                while j < len(tokens) and "gz:I-PERS" in keys[j]:
+                    j += 1
+                if all(t == "O" for t in tags[i:j]):
+                    new[i:j] = ["B-PERS"] + ["I-PERS"] * (j - i - 1)
+                    fixed += 1
+                i = j
+            else:
+                i += 1
+        out.append((tokens, new))
+    return out, fixed
+
+
+class EpochData:
+    """The packed sequences of each epoch: the gold sentences, plus fresh swap copies and a fresh silver draw."""
+
+    def __init__(self, cfg: RecipeConfig, gold, feat: WordFeaturizer, rng: random.Random, max_words: int) -> None:
+        self.cfg, self.gold, self.rng, self.max_words = cfg, gold, rng, max_words
+        self.gold_packed = pack(gold, max_words)
+        self.names: list[list[str]] = []
+        self.silver: list = []
+        if cfg.swap > 0:
+            from akhbar.lib.ner.canonical import KnownForms
+            from training.ner.augment import read_names
+
+            self.names = read_names()
+            if cfg.gazetteer:
+                phrases = json.loads(Path(cfg.gazetteer).read_text(encoding="utf-8"))["phrases"]
+                self.names += [p.split() for p, t in phrases.items() if t == "PERS" and len(p.split()) >= 2]
+            self.known = KnownForms.from_vocab(feat.vocab.words)
+            self.with_persons = [s for s in gold if "B-PERS" in s[1] or "I-PERS" in s[1]]
+        if cfg.silver:
+            self.silver = read_silver(cfg.silver, cfg.silver_conf, cfg.silver_agree)
+            LOG.info("silver: %d confident sentences from %s", len(self.silver), cfg.silver)
+            if cfg.gazetteer:
+                from akhbar.lib.ner.gazetteer import Gazetteer
+
+                self.silver, fixed = weak_person_labels(self.silver, Gazetteer.load(cfg.gazetteer))
+                LOG.info("silver: %d person names the teacher left O, labelled from the gazetteer", fixed)
+        self.gold_words = sum(len(t) for t, _ in gold)
+
+    def epoch(self) -> list:
+        extra = []
+        if self.names:
+            from training.ner.augment import swap_persons
+
+            for tokens, tags in self.with_persons:
+                if self.rng.random() < self.cfg.swap:
+                    extra.append(swap_persons(tokens, tags, self.names, self.rng, self.known))
+        if self.silver:
+            budget = self.cfg.silver_ratio * self.gold_words
+            order = list(range(len(self.silver)))
+            self.rng.shuffle(order)
+            for i in order:
+                if budget <= 0:
+                    break
+                extra.append(self.silver[i])
+                budget -= len(self.silver[i][0])
+        self.rng.shuffle(extra)
+        return self.gold_packed + pack(extra, self.max_words)
+
+
+def gold_data(cfg: RecipeConfig) -> tuple[list, list]:
+    """(train, dev) of a recipe: ANERcorp train less its dev part (+ Wojood's train part), dev = both dev parts.
+
+    Wojood's held-out train segments join the dev set in every run, so runs with
+    and without Wojood compare. Neither the model nor the feature CRF trains on
+    the dev set: it picks the best epoch, the CRF weight and the tag bias.
+    """
+    train, dev_set = anercorp_train_dev(cfg.dev_sentences, cfg.train_sentences)
+    wojood_train, wojood_dev = wojood_train_dev()
+    if cfg.train_sentences:
+        wojood_train, wojood_dev = wojood_train[: cfg.train_sentences // 4], wojood_dev[: cfg.dev_sentences // 4]
+    if cfg.wojood:
+        train = train + wojood_train
+    return train, dev_set + wojood_dev
+
+
 def finetune(cfg: RecipeConfig, out: Path, seed: int, use_pretrained: bool = True, use_crf: bool = True,
              tag: str = "ner") -> dict:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     random.seed(seed)
     dev = device()
-    feat = load_featurizer(out)
-    train_all = read_conll(ANERCORP / "train.txt")
-    if cfg.train_sentences:
-        train_all = train_all[: cfg.train_sentences + cfg.dev_sentences]
-    train, dev_set = train_all[: -cfg.dev_sentences], train_all[-cfg.dev_sentences:]
+    max_sparse = cfg.encoder.max_sparse + (8 if cfg.gazetteer else 0)
+    feat = load_featurizer(out, cfg.gazetteer, max_sparse)
+    train, dev_set = gold_data(cfg)
     ecfg = replace(cfg.encoder, word_vocab=len(feat.vocab.words), piece_vocab=feat.tokenizer.get_vocab_size(),
-                   char_vocab=len(feat.vocab.chars))
+                   char_vocab=len(feat.vocab.chars), max_sparse=max_sparse)
     model = NerModel(ecfg, len(LABELS), use_crf=use_crf).to(dev)
-    pretrained = use_pretrained and init_from_pretrained(model.encoder, out)
-    packed = pack(train, ecfg.max_words)
+    pretrained = use_pretrained and init_from_pretrained(model.encoder, out, cfg.embeddings)
+    data = EpochData(cfg, train, feat, random.Random(seed), ecfg.max_words)
     def is_emb(name: str) -> bool:
         return name.startswith("encoder.embed.words") or name.startswith("encoder.embed.pieces")
 
@@ -316,13 +451,16 @@ def finetune(cfg: RecipeConfig, out: Path, seed: int, use_pretrained: bool = Tru
         groups.append({"params": emb_params, "weight_decay": 0.0})
         max_lr.append(cfg.lr * (0.5 if pretrained else 1.0))
     opt = torch.optim.AdamW(groups, lr=cfg.lr)
-    steps = cfg.epochs * math.ceil(len(packed) / cfg.batch_sentences)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=steps, pct_start=0.1)
+    epochs = [data.epoch() for _ in range(cfg.epochs)]  # drawn up front: the schedule knows every step
+    steps = sum(math.ceil(len(e) / cfg.batch_sentences) for e in epochs)
+    # At least one warm-up step: OneCycleLR divides by zero when a tiny run's warm-up rounds to none.
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=steps, pct_start=max(0.1, 1.5 / steps))
     best, best_epoch, history = -1.0, -1, []
     started = time.monotonic()
     progress = Progress(f"fine-tuning {tag}", total=steps, unit="batches")
     for epoch in range(cfg.epochs):
         model.train()
+        packed = epochs[epoch]
         order = rng.permutation(len(packed))
         total = 0.0
         for i in range(0, len(order), cfg.batch_sentences):
@@ -343,14 +481,18 @@ def finetune(cfg: RecipeConfig, out: Path, seed: int, use_pretrained: bool = Tru
         LOG.info("[%s] epoch %d loss %.1f dev F1 %.2f (%.0fs)", tag, epoch + 1, total, f1, time.monotonic() - started)
         if f1 > best:
             best, best_epoch = f1, epoch + 1
-            torch.save({"model": model.state_dict(), "encoder": ecfg.to_dict(), "use_crf": use_crf}, out / f"{tag}.pt")
+            torch.save({"model": model.state_dict(), "encoder": ecfg.to_dict(), "use_crf": use_crf,
+                        "gazetteer": cfg.gazetteer}, out / f"{tag}.pt")
     progress.close()
     saved = torch.load(out / f"{tag}.pt")
     model.load_state_dict(saved["model"])
     test = evaluate(model, feat, read_conll(ANERCORP / "test.txt")[: cfg.test_sentences], dev)
     result = {"tag": tag, "pretrained": pretrained, "frozen_embeddings": pretrained and cfg.freeze_embeddings,
               "context_conv": ecfg.context_conv, "sparse_features": ecfg.sparse_features, "chars": ecfg.use_chars, "affixes": ecfg.use_affixes,
-              "crf": use_crf, "best_epoch": best_epoch, "dev_f1": best, "test": test, "history": history,
+              "crf": use_crf, "wojood": cfg.wojood, "swap": cfg.swap, "silver": cfg.silver, "silver_ratio": cfg.silver_ratio,
+              "gazetteer": cfg.gazetteer, "silver_sentences": len(data.silver),
+              "sequences_per_epoch": [len(e) for e in epochs],
+              "best_epoch": best_epoch, "dev_f1": best, "test": test, "history": history,
               "train_seconds": round(time.monotonic() - started, 1), "seed": seed,
               "params": sum(p.numel() for p in model.parameters())}
     (out / f"{tag}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
@@ -380,7 +522,24 @@ def main(argv=None) -> int:
     ap.add_argument("--context_conv", type=int, default=None, help="Width of a convolution over words before the layers (0: none).")
     ap.add_argument("--threads", type=int, default=1,
                     help="CPU threads for torch: 1 avoids spinning OpenMP barriers on a shared, busy machine.")
+    ap.add_argument("--wojood", action="store_true", default=None, help="Also train on Wojood's train split (mapped).")
+    ap.add_argument("--swap", type=float, default=None, help="Entity-swap share of PERS sentences per epoch.")
+    ap.add_argument("--silver", default=None, help="Teacher-labelled news JSONL (training/ner/silver.py).")
+    ap.add_argument("--silver_ratio", type=float, default=None, help="Silver words per gold word in an epoch.")
+    ap.add_argument("--silver_conf", type=float, default=None, help="Smallest path marginal of a kept silver sentence.")
+    ap.add_argument("--gazetteer", default=None, help="Gazetteer features from this gazetteer.json.")
+    ap.add_argument("--self_train", action="store_true", default=None,
+                    help="Stage all: train a teacher, label the news with it and the CRF, train the student on both.")
+    ap.add_argument("--mine_gazetteer", action="store_true", default=None,
+                    help="Stage all: mine a gazetteer from the silver data and give the student its features.")
+    ap.add_argument("--crf_weight", type=float, default=None, help="Feature CRF weight in the shipped model.")
+    ap.add_argument("--embeddings", default=None, help="Pretrained tables to start from (default OUT/pretrained_embeddings.pt).")
+    ap.add_argument("--score", default=None, metavar="CRF_NPZ",
+                    help="After fine-tuning, export to OUT/TAG-model and score it (alone and with this feature CRF) "
+                         "on ANERcorp test, Wojood val and the news paragraphs: OUT/TAG-scores.json.")
     ap.add_argument("--tag", default="ner", help="Name of the fine-tuning run (checkpoint and results file).")
+    ap.add_argument("--tune", action="store_true",
+                    help="Choose the feature CRF weight and a PERS bias on the dev set (overrides --crf_weight).")
     ap.add_argument("--ship", default=None, help="Write the shipped model folder here after fine-tuning.")
     ap.add_argument("--encoder_out", default=None, help="Write the pretrained encoder folder here.")
     args = ap.parse_args(argv)
@@ -405,6 +564,10 @@ def main(argv=None) -> int:
         cfg = replace(cfg, encoder=replace(cfg.encoder, context_conv=args.context_conv))
     if args.sparse_features is not None:
         cfg = replace(cfg, encoder=replace(cfg.encoder, sparse_features=args.sparse_features))
+    for name in ("wojood", "swap", "silver", "silver_ratio", "silver_conf", "gazetteer", "embeddings", "self_train",
+                 "mine_gazetteer", "crf_weight"):
+        if getattr(args, name) is not None:
+            cfg = replace(cfg, **{name: getattr(args, name)})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     random.seed(args.seed)
@@ -419,12 +582,123 @@ def main(argv=None) -> int:
     if args.encoder_out:
         from training.ner.export import save_encoder
         save_encoder(cfg, out, Path(args.encoder_out))
+    if args.stage == "all":
+        cfg = prepare_student(cfg, out, args.seed, need_crf=args.tune)
     if args.stage in ("all", "finetune"):
         finetune(cfg, out, args.seed, use_pretrained=not args.no_pretrained, use_crf=not args.no_crf, tag=args.tag)
+    if args.score and args.stage in ("all", "finetune", "export"):
+        score_run(out, args.tag, args.score)
+    crf = out / "crf.npz"
+    tag_bias = None
+    if args.tune and args.stage in ("all", "finetune", "export"):
+        choice = tune(cfg, out, args.tag, crf if crf.exists() else None)
+        cfg = replace(cfg, crf_weight=choice["crf_weight"])
+        tag_bias = pers_bias(choice["pers_bias"]) if choice["pers_bias"] else None
     if args.ship and args.stage in ("all", "finetune", "export"):
         from training.ner.export import ship
-        ship(out, args.tag, Path(args.ship))
+        ship(out, args.tag, Path(args.ship), crf=crf if crf.exists() else None, crf_weight=cfg.crf_weight,
+             tag_bias=tag_bias)
     return 0
+
+
+def prepare_student(cfg: RecipeConfig, out: Path, seed: int, need_crf: bool = False) -> RecipeConfig:
+    """The stages between pretraining and the student, each kept when its output exists (resumable).
+
+    feature CRF (out/crf.npz) -> teacher (out/teacher.pt, this recipe without silver or gazetteer) ->
+    silver data (out/silver.jsonl: teacher x CRF on the unlabelled news) -> gazetteer (out/gazetteer.json).
+    Returns the student's recipe, pointing at the silver data and the gazetteer.
+    """
+    from training.ner import crf_baseline
+
+    crf = out / "crf.npz"
+    if not crf.exists() and (need_crf or cfg.self_train or cfg.crf_weight > 0):
+        # The student's gold data (as training/ner/crf_baseline.py trains it): the dev set stays unseen.
+        gold = gold_data(cfg)[0]
+        started = time.monotonic()
+        crf_baseline.train_crf(gold, iters=cfg.crf_iters).save(crf)
+        LOG.info("feature CRF: %d sentences, %.0fs -> %s", len(gold), time.monotonic() - started, crf)
+    if not cfg.self_train:
+        return cfg
+    from training.ner import gazetteer, silver
+    from training.ner.export import ship
+
+    teacher_cfg = replace(cfg, silver=None, gazetteer=None, swap=0.0)  # the gold data alone
+    if not (out / "teacher.pt").exists():
+        finetune(teacher_cfg, out, seed, tag="teacher")
+    silver_file = out / "silver.jsonl"
+    if not silver_file.exists():
+        ship(out, "teacher", out / "teacher-model", quantize=False)
+        partial = out / "silver.jsonl.part"
+        silver.main(["--teacher", str(out / "teacher-model"), "--crf", str(crf), "--crf_weight",
+                     str(cfg.teacher_crf_weight), "--articles", str(cfg.silver_articles), "--seed", str(seed),
+                     "--news_articles", str(cfg.news_articles or 0), "--out", str(partial)])
+        partial.replace(silver_file)
+    cfg = replace(cfg, silver=str(silver_file))
+    if cfg.mine_gazetteer:
+        gaz = out / "gazetteer.json"
+        if not gaz.exists():
+            gazetteer.main(["--silver", str(silver_file), "--vocab", str(out / "vocab.json"), "--out", str(gaz)])
+        cfg = replace(cfg, gazetteer=str(gaz))
+    return cfg
+
+
+CRF_WEIGHTS = (0.0, 0.25, 0.5, 1.0)
+PERS_BIASES = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
+
+
+def pers_bias(value: float) -> list[float]:
+    """A tag bias (``tag_bias`` of the model config) that adds ``value`` to B-PERS and I-PERS."""
+    return [value if label.endswith("-PERS") else 0.0 for label in LABELS]
+
+
+def tune(cfg: RecipeConfig, out: Path, tag: str, crf: Path | None) -> dict:
+    """The feature CRF weight and a PERS bias of the run, chosen by micro F1 on the dev set alone.
+
+    Every pair of the grid (CRF_WEIGHTS x PERS_BIASES; weight 0 only without a
+    CRF) is scored on ``gold_data(cfg)[1]``, which neither the model nor the CRF
+    trained on; ties go to the smaller weight, then the smaller bias. The grid
+    and the choice are written to OUT/TAG-tune.json.
+    """
+    from akhbar.lib.evaluation.ner import evaluate as evaluate_runtime
+    from akhbar.lib.ner.runtime import WordModelRuntime
+    from training.ner.export import ship
+
+    folder = out / f"{tag}-model"
+    ship(out, tag, folder, quantize=False, crf=crf)
+    dev_set = gold_data(cfg)[1]
+    grid = []
+    for weight in CRF_WEIGHTS if crf is not None else (0.0,):
+        runtime = WordModelRuntime(folder, crf_weight=weight)
+        for bias in PERS_BIASES:
+            runtime.tag_bias = np.asarray(pers_bias(bias), np.float32)
+            scores = evaluate_runtime(dev_set, runtime)
+            grid.append({"crf_weight": weight, "pers_bias": bias, "dev_f1": scores["micro"]["f1"],
+                         "dev_pers_recall": scores["per_type"].get("PERS", {}).get("recall", 0.0)})
+            LOG.info("[%s] dev: CRF weight %.2f, PERS bias %.1f: F1 %.2f", tag, weight, bias, grid[-1]["dev_f1"])
+    best = max(grid, key=lambda r: (r["dev_f1"], -r["crf_weight"], -r["pers_bias"]))
+    choice = {"crf_weight": best["crf_weight"], "pers_bias": best["pers_bias"], "dev_f1": best["dev_f1"],
+              "dev_sentences": len(dev_set), "grid": grid}
+    (out / f"{tag}-tune.json").write_text(json.dumps(choice, indent=1))
+    LOG.info("[%s] chosen on dev: CRF weight %.2f, PERS bias %.1f (dev F1 %.2f)", tag, best["crf_weight"],
+             best["pers_bias"], best["dev_f1"])
+    return choice
+
+
+def score_run(out: Path, tag: str, crf: str, weights: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)) -> dict:
+    """The run exported (ONNX fp32) and scored on the three sets, alone and with the feature CRF at each weight."""
+    from akhbar.lib.ner.runtime import WordModelRuntime
+    from training.ner.crf_baseline import score_all
+    from training.ner.export import ship
+
+    folder = out / f"{tag}-model"
+    ship(out, tag, folder, quantize=False, crf=Path(crf))
+    report = {}
+    for w in weights:
+        report[f"crf_weight={w}"] = score_all(WordModelRuntime(folder, crf_weight=w))
+    (out / f"{tag}-scores.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    for name, sets in report.items():
+        LOG.info("[%s] %s: %s", tag, name, "  ".join(f"{k} {v['micro']['f1']:.2f}" for k, v in sets.items()))
+    return report
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from akhbar.core.text import normalize_arabic
+from akhbar.core.text import normalize_arabic, text_key
 from akhbar.lib.geo.gazetteer import Gazetteer
 from akhbar.lib.geo.names import CUE_WORDS, bare, stems
 from akhbar.lib.geo.resolve import Resolver
@@ -92,7 +92,9 @@ def spot_places(text: str, entities: Sequence[dict[str, Any]], resolver: Resolve
                 continue
             form, _places = resolver.lookup(text[a:b])
             if form is not None and form.key in spottable:  # the name as the resolver will read it
-                found.append({"text": text[a:b], "type": "LOC", "start": a, "end": b, "score": None})
+                norm = " ".join(text_key(text[a:b]).split())  # as the NER folds its mentions (akhbar.lib.ner.canonical)
+                found.append({"text": text[a:b], "type": "LOC", "start": a, "end": b, "score": None,
+                              "norm": norm, "canonical": norm})
                 step = n
                 break
         i += step

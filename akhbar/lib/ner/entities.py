@@ -9,6 +9,8 @@ import numpy as np
 
 from akhbar.core.metrics import bio_spans
 from akhbar.core.text import arabic_ratio
+from akhbar.lib.ner.canonical import KnownForms, add_canonical_forms
+from akhbar.lib.ner.dateline import apply_dateline_rule
 from akhbar.lib.ner.features import split_words
 from akhbar.lib.ner.runtime import TagRuntime
 
@@ -50,8 +52,16 @@ def tag_words(sentences: Sequence[Sequence[str]], runtime: TagRuntime, batch_siz
 
 
 def find_entities(texts: Sequence[str], runtime: TagRuntime, batch_size: int = 32, overlap: int = 16,
-                  min_arabic: float = 0.2) -> list[list[dict[str, Any]]]:
-    """Entities of each text with character offsets; texts with too little Arabic get none."""
+                  min_arabic: float = 0.2, outlets: Sequence[str | None] | None = None,
+                  known: KnownForms | None = None) -> list[list[dict[str, Any]]]:
+    """Entities of each text with character offsets, ``norm`` and ``canonical``; too little Arabic: none.
+
+    The dateline rule (``akhbar.lib.ner.dateline``) runs on each text, with its
+    outlet's name where ``outlets`` gives one; ``known`` (default: the
+    runtime's vocabulary, if it has one) decides which proclitics ``norm`` strips.
+    """
+    if known is None:
+        known = getattr(runtime, "known_forms", None) or KnownForms()
     spans = [split_words(t) if t and arabic_ratio(t) >= min_arabic else [] for t in texts]
     tagged = tag_words([[t[a:b] for a, b in sp] for t, sp in zip(texts, spans)], runtime, batch_size, overlap)
     result = []
@@ -61,7 +71,8 @@ def find_entities(texts: Sequence[str], runtime: TagRuntime, batch_size: int = 3
             start, end = sp[first][0], sp[stop - 1][1]
             score = float(np.mean([p for _, p in tags[first:stop]]))
             entities.append({"text": text[start:end], "type": kind, "start": start, "end": end, "score": round(score, 4)})
-        result.append(entities)
+        outlet = outlets[len(result)] if outlets is not None else None
+        result.append(add_canonical_forms(apply_dateline_rule(text, entities, outlet), known))
     return result
 
 

@@ -10,6 +10,7 @@ suffix, and its shape.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import zlib
@@ -71,32 +72,59 @@ def _hash(key: str) -> int:
     return 1 + zlib.crc32(key.encode("utf-8")) % (SPARSE_BUCKETS - 1)
 
 
-def _word_keys(nw: str, word: str, at: str) -> list[str]:
+def _word_keys(nw: str, shape: int, at: str) -> list[str]:
     keys = [f"{at}w:{nw}", f"{at}p2:{nw[:2]}", f"{at}p3:{nw[:3]}", f"{at}s2:{nw[-2:]}", f"{at}s3:{nw[-3:]}",
-            f"{at}sh:{shape_id(word)}"]
+            f"{at}sh:{shape}"]
     keys += [f"{at}st:{stem}" for stem in proclitic_stems(nw)[:2]]
     return keys
 
 
-def sparse_feature_ids(words: Sequence[str], norms: Sequence[str]) -> list[list[int]]:
+_OFFSETS = (-2, -1, 1, 2)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _word_ids(nw: str, shape: int) -> tuple[tuple[int, ...], ...]:
+    """Hashed ids of a word's own keys, then of its keys as each neighbour (-2, -1, +1, +2) sees it."""
+    own = [f"p1:{nw[:1]}", f"s1:{nw[-1:]}", f"p4:{nw[:4]}", f"s4:{nw[-4:]}", f"len:{min(len(nw), 10)}"]
+    own += _word_keys(nw, shape, "")
+    return (tuple(_hash(k) for k in own), *(tuple(_hash(k) for k in _word_keys(nw, shape, f"{off}:")[:4]) for off in _OFFSETS))
+
+
+_BIAS = _hash("bias")
+_EDGES = {off: _hash(f"{off}:edge") for off in _OFFSETS}
+
+
+def sparse_feature_ids(words: Sequence[str], norms: Sequence[str], max_sparse: int = MAX_SPARSE,
+                       extra: Sequence[Sequence[str]] | None = None) -> list[list[int]]:
     """Hashed ids of a feature CRF's indicator features of each word (itself, +-2 neighbours, bigrams).
 
     They feed a linear layer added to the transformer's tag scores: the sharp,
     memorizing evidence a CRF is good at, next to the encoder's smooth one.
+    ``extra`` holds more keys per word (gazetteer matches), given for the word
+    and as context for its neighbours (+-1), ahead of the rest.
     """
-    out = []
     n = len(words)
-    for i, (word, nw) in enumerate(zip(words, norms)):
-        keys = ["bias", f"p1:{nw[:1]}", f"s1:{nw[-1:]}", f"p4:{nw[:4]}", f"s4:{nw[-4:]}", f"len:{min(len(nw), 10)}"]
-        keys += _word_keys(nw, word, "")
-        for off in (-2, -1, 1, 2):
+    cached = [_word_ids(nw, shape_id(w)) for w, nw in zip(words, norms)]
+    out = []
+    for i, nw in enumerate(norms):
+        ids = [_BIAS]
+        if extra is not None:
+            keys = list(extra[i])
+            keys += [f"-1:{k}" for k in extra[i - 1]] if i > 0 else []
+            keys += [f"+1:{k}" for k in extra[i + 1]] if i + 1 < n else []
+            ids += [_hash(k) for k in keys]
+        ids += cached[i][0]
+        for k, off in enumerate(_OFFSETS, 1):
             j = i + off
-            keys += _word_keys(norms[j], words[j], f"{off}:")[:4] if 0 <= j < n else [f"{off}:edge"]
+            if 0 <= j < n:
+                ids += cached[j][k]
+            else:
+                ids.append(_EDGES[off])
         if i > 0:
-            keys.append(f"b-1:{norms[i - 1]}|{nw}")
+            ids.append(_hash(f"b-1:{norms[i - 1]}|{nw}"))
         if i + 1 < n:
-            keys.append(f"b+1:{nw}|{norms[i + 1]}")
-        out.append([_hash(k) for k in keys[:MAX_SPARSE]])
+            ids.append(_hash(f"b+1:{nw}|{norms[i + 1]}"))
+        out.append(ids[:max_sparse])
     return out
 
 
@@ -134,9 +162,11 @@ class Vocab:
 class WordFeaturizer:
     """Words -> the integer arrays the model reads: word, stem, pieces, chars, affixes, shape."""
 
-    def __init__(self, vocab: Vocab, tokenizer) -> None:
+    def __init__(self, vocab: Vocab, tokenizer, max_sparse: int = MAX_SPARSE, gazetteer=None) -> None:
         self.vocab = vocab
         self.tokenizer = tokenizer  # a tokenizers.Tokenizer (WordPiece), used on single words
+        self.max_sparse = max_sparse
+        self.gazetteer = gazetteer  # an akhbar.lib.ner.gazetteer.Gazetteer, or None
         self._piece_cache: dict[str, list[int]] = {}
 
     def pieces(self, nw: str) -> list[int]:
@@ -158,13 +188,14 @@ class WordFeaturizer:
             "char_ids": np.zeros((n, length, MAX_CHARS), np.int64),
             "affix_ids": np.zeros((n, length, 4), np.int64),
             "shape_ids": np.zeros((n, length), np.int64),
-            "sparse_ids": np.zeros((n, length, MAX_SPARSE), np.int64),
+            "sparse_ids": np.zeros((n, length, self.max_sparse), np.int64),
             "mask": np.zeros((n, length), np.int64),
         }
         for b, words in enumerate(sentences):
             words = list(words[:length])
             norms = [norm_word(w) for w in words]
-            for t, ids in enumerate(sparse_feature_ids(words, norms)):
+            extra = self.gazetteer.keys(norms) if self.gazetteer is not None else None
+            for t, ids in enumerate(sparse_feature_ids(words, norms, self.max_sparse, extra)):
                 out["sparse_ids"][b, t, : len(ids)] = ids
             for t, (word, nw) in enumerate(zip(words, norms)):
                 out["word_ids"][b, t] = self.vocab.word_id(nw)

@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Sequence
@@ -19,7 +20,10 @@ from typing import Protocol
 
 import numpy as np
 
-from akhbar.lib.ner.features import Vocab, WordFeaturizer
+from akhbar.lib.ner.canonical import KnownForms
+from akhbar.lib.ner.crf import FeatureCrf
+from akhbar.lib.ner.features import MAX_SPARSE, Vocab, WordFeaturizer
+from akhbar.lib.ner.gazetteer import Gazetteer
 
 LOG = logging.getLogger(__name__)
 WORD_MODEL_TYPE = "akhbar-word-ner"
@@ -62,7 +66,8 @@ class WordModelRuntime:
     ``emissions``), so both paths share the features and the decoding.
     """
 
-    def __init__(self, path: str | Path, threads: int = 1, onnx_file: str | None = None) -> None:
+    def __init__(self, path: str | Path, threads: int = 1, onnx_file: str | None = None,
+                 crf_weight: float | None = None) -> None:
         from tokenizers import Tokenizer
 
         path = Path(path)
@@ -72,8 +77,34 @@ class WordModelRuntime:
         self.max_words = int(self.config["encoder"]["max_words"])
         crf = self.config["crf"]
         self.crf = tuple(np.asarray(crf[k], np.float32) for k in ("transitions", "start", "end"))
-        self.featurizer = WordFeaturizer(Vocab.load(path / "vocab.json"), Tokenizer.from_file(str(path / "tokenizer.json")))
+        gazetteer = Gazetteer.load(path / self.config["gazetteer"]) if self.config.get("gazetteer") else None
+        self.featurizer = WordFeaturizer(Vocab.load(path / "vocab.json"), Tokenizer.from_file(str(path / "tokenizer.json")),
+                                         max_sparse=int(self.config["encoder"].get("max_sparse", MAX_SPARSE)),
+                                         gazetteer=gazetteer)
+        # The feature CRF beside the model (a product of the two): its scores are added with this weight.
+        ensemble = self.config.get("feature_crf") or {}
+        self.crf_weight = float(ensemble.get("weight", 0.0) if crf_weight is None else crf_weight)
+        self.feature_crf: FeatureCrf | None = None
+        if self.crf_weight > 0:
+            crf_file = path / ensemble.get("file", "crf.npz")
+            if not crf_file.exists():
+                raise FileNotFoundError(f"no feature CRF at {crf_file} (train it: python -m training.ner.crf_baseline)")
+            self.feature_crf = FeatureCrf.load(crf_file)
+            if self.feature_crf.labels != self.labels:
+                raise ValueError(f"{crf_file}: tags {self.feature_crf.labels} differ from the model's {self.labels}")
+        # Added to every word's tag scores before decoding: a per-tag bias chosen on dev data (training/ner/train.py
+        # tune) that trades a type's precision for recall where the model is too shy of it.
+        bias = self.config.get("tag_bias")
+        self.tag_bias = np.asarray(bias, np.float32) if bias else None
+        if self.tag_bias is not None and self.tag_bias.shape != (len(self.labels),):
+            raise ValueError(f"{path / 'config.json'}: tag_bias has {self.tag_bias.size} values, the model has "
+                             f"{len(self.labels)} tags")
         self._open(path, threads, onnx_file)
+
+    @functools.cached_property
+    def known_forms(self) -> KnownForms:
+        """The vocabulary's words by frequency: what ``norm`` may strip a proclitic down to."""
+        return KnownForms.from_vocab(self.featurizer.vocab.words)
 
     def _open(self, path: Path, threads: int, onnx_file: str | None) -> None:
         import onnxruntime as ort
@@ -90,16 +121,29 @@ class WordModelRuntime:
     def emissions(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
         return self.session.run(None, {k: arrays[k] for k in self.input_names})[0]
 
-    def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[str, float]]]:
+    def potentials(self, sentences: Sequence[Sequence[str]]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """(emissions, transitions, start, end) of each word list: the model's, plus the feature CRF's if on."""
         if not sentences:
             return []
-        arrays = self.featurizer.encode(sentences)
-        em = self.emissions(arrays)
+        em = self.emissions(self.featurizer.encode(sentences))
+        transitions, start, end = self.crf
+        if self.feature_crf is not None:
+            transitions = transitions + self.crf_weight * self.feature_crf.transitions
         out = []
         for i, words in enumerate(sentences):
-            n = len(words)
-            path = viterbi(em[i, :n], *self.crf)
-            probs = _softmax(em[i, :n])
+            e = em[i, : len(words)]
+            if self.feature_crf is not None:
+                e = e + self.crf_weight * self.feature_crf.emissions(words)
+            if self.tag_bias is not None:
+                e = e + self.tag_bias
+            out.append((e, transitions, start, end))
+        return out
+
+    def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[str, float]]]:
+        out = []
+        for em, transitions, start, end in self.potentials(sentences):
+            path = viterbi(em, transitions, start, end)
+            probs = _softmax(em)
             out.append([(self.labels[t], float(probs[j, t])) for j, t in enumerate(path)])
         return out
 
@@ -110,10 +154,11 @@ def is_word_model(path: str | Path) -> bool:
     return config.is_file() and json.loads(config.read_text(encoding="utf-8")).get("model_type") == WORD_MODEL_TYPE
 
 
-def load_runtime(model: str | Path, threads: int = 1, onnx_file: str | None = None) -> TagRuntime:
-    """The runtime for a model folder of ours (``onnx_file`` overrides its config's), or a Hugging Face model."""
+def load_runtime(model: str | Path, threads: int = 1, onnx_file: str | None = None,
+                 crf_weight: float | None = None) -> TagRuntime:
+    """The runtime for a model folder of ours (``onnx_file``, ``crf_weight`` override its config's), or a HF model."""
     if is_word_model(model):
-        return WordModelRuntime(model, threads=threads, onnx_file=onnx_file)
+        return WordModelRuntime(model, threads=threads, onnx_file=onnx_file, crf_weight=crf_weight)
     from akhbar.lib.ner.hf import HuggingFaceRuntime
 
     return HuggingFaceRuntime(str(model))
