@@ -38,7 +38,7 @@ from akhbar.lib.enrichment import Enricher
 from akhbar.lib.events.enricher import EventEnricher
 from akhbar.lib.models import choose_event_model, choose_ner_model
 from akhbar.lib.ner.enricher import NerEnricher
-from akhbar.pipelines import flink
+from akhbar.pipelines import flink, runners
 from akhbar.pipelines.options import AkhbarOptions
 from akhbar.schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
 from akhbar.transforms.dedup import DedupExact
@@ -47,7 +47,7 @@ from akhbar.transforms.enrich import Enrich
 from akhbar.transforms.feeds import PollFeeds
 from akhbar.transforms.fetch import FetchArticles
 from akhbar.transforms.neardup import DedupNear
-from akhbar.transforms.parquet import WriteParquet
+from akhbar.transforms.parquet import WindowForWrite, WriteParquet
 
 LOG = logging.getLogger(__name__)
 
@@ -104,16 +104,23 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
         articles = flink.stamp_processing_time(articles, "StampAfterDedup")
     if opts.near_dup_policy != "off":
         articles = articles | "DedupNear" >> DedupNear(opts.near_dup_options(), streaming=streaming)
-    dead_letters = [polled.dead_letter, fetched.dead_letter]
+    dead_letters = {"Poll": polled.dead_letter, "Fetch": fetched.dead_letter}
     enrichers = build_enrichers(opts) if enrichers is None else list(enrichers)
     if enrichers:
         enriched = articles | "Enrich" >> Enrich(enrichers, streaming=streaming, window_s=opts.write_interval)
         articles = enriched["articles"]
-        dead_letters.append(enriched[ENRICH_DEAD_LETTER])
+        dead_letters["Enrich"] = enriched[ENRICH_DEAD_LETTER]
     write = dict(streaming=streaming, window_s=opts.write_interval, max_rows=opts.max_rows_per_file)
     if on_flink_streaming:
         articles = flink.stamp_processing_time(articles, "StampBeforeWrite")
     article_files = articles | "WriteArticles" >> WriteParquet(opts.output, ARTICLES_TABLE, **write)
+    if streaming:
+        # The stages' dead letters come windowed differently (the poll and fetch stages' in the
+        # global window, Enrich's in its join windows): each goes into the write windows first.
+        dead_letters = [pcoll | f"{stage}DeadLetterWindows" >> WindowForWrite(opts.write_interval)
+                        for stage, pcoll in dead_letters.items()]
+    else:
+        dead_letters = list(dead_letters.values())
     dead_letter_files = (
         dead_letters
         | "AllDeadLetters" >> beam.Flatten()
@@ -143,7 +150,7 @@ def run(opts: AkhbarOptions, feeds: Sequence[str], enrichers: Sequence[Enricher]
     """Build and run the ingest pipeline; return (PipelineResult, seconds taken)."""
     LOG.info("polling %d feeds into %s", len(feeds), opts.output)
     started = time.monotonic()
-    pipeline = beam.Pipeline(options=opts)
+    pipeline = beam.Pipeline(runner=runners.create_runner(opts), options=opts)
     build_pipeline(pipeline, feeds, opts, enrichers)
     result = pipeline.run()
     try:

@@ -59,6 +59,22 @@ def _window_tag(window) -> str:
     return "batch"
 
 
+class WindowForWrite(beam.PTransform):
+    """Streaming: the write windows, fixed windows of ``window_s`` seconds.
+
+    One declared windowing for a table: every PCollection flattened into one
+    writer goes through this first, since a Flatten's inputs must be windowed
+    alike (Prism fails the bundle otherwise).
+    """
+
+    def __init__(self, window_s: int):
+        super().__init__()
+        self._window_s = window_s
+
+    def expand(self, pcoll):
+        return pcoll | "FixedWindows" >> beam.WindowInto(beam_window.FixedWindows(self._window_s))
+
+
 class WritePartitionFilesFn(beam.DoFn):
     """(date, rows) -> Parquet files of at most ``max_rows`` rows; yields each file's path."""
 
@@ -106,7 +122,7 @@ class WriteParquet(beam.PTransform):
         time_column = PARTITION_TIME_COLUMN[self._table]
         rows = records | "ToRow" >> beam.Map(lambda r: r.to_row())
         if self._streaming:
-            rows = rows | "Window" >> beam.WindowInto(beam_window.FixedWindows(self._window_s))
+            rows = rows | "Window" >> WindowForWrite(self._window_s)
         return (
             rows
             | "KeyByDate" >> beam.Map(lambda row: (partition_date(row[time_column]), row))
