@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.runners.runner import PipelineState
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
 from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
@@ -56,6 +57,10 @@ class Interrupted(Exception):
     """The run was stopped by the user (Ctrl-C); files written so far are complete."""
 
 
+class DrainTimeout(Exception):
+    """A streaming run with --duration did not end in time after its deadline and was cancelled."""
+
+
 @dataclass(frozen=True)
 class IngestOutputs:
     """Handles on what a built pipeline writes, for tests and callers that extend it."""
@@ -70,7 +75,10 @@ def poll_requests(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOpt
         return pipeline | "FeedUrls" >> beam.Create(list(feeds))
     tick = opts.tick_interval or min(opts.poll_interval, 30.0)
     start = Timestamp.now()
-    stop = start + Duration(seconds=opts.duration) if opts.duration else MAX_TIMESTAMP
+    # The ticks are [start, stop): one microsecond past the deadline gives a last tick at the
+    # deadline itself when the duration is a multiple of the tick. Then the source ends, the
+    # watermark passes every window and the job drains.
+    stop = start + Duration(seconds=opts.duration) + Duration(micros=1) if opts.duration else MAX_TIMESTAMP
     feeds = list(feeds)
     if flink.is_flink(opts):
         # PeriodicImpulse's watermark is lost on portable Flink: see pipelines/flink.py.
@@ -130,6 +138,9 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
 
 
 CANCEL_TIMEOUT_S = 10.0
+# After its deadline a streaming run drains: the last poll's items go through and the last
+# windows are written (measured: seconds). Past write_interval + this, it is cancelled.
+DRAIN_GRACE_S = 60.0
 
 
 def _cancel_within(result, timeout_s: float) -> None:
@@ -146,6 +157,20 @@ def _cancel_within(result, timeout_s: float) -> None:
     worker.join(timeout_s)
 
 
+def _wait_for_drain(result, give_up_at: float) -> None:
+    """Wait for a streaming run with a deadline to end by itself; cancel it at ``give_up_at`` (monotonic)."""
+    remaining_ms = max(int((give_up_at - time.monotonic()) * 1000), 1)
+    state = result.wait_until_finish(duration=remaining_ms)
+    if PipelineState.is_terminal(state):
+        return
+    LOG.error("the job is still %s past its deadline + write_interval + %.0fs: cancelling it", state, DRAIN_GRACE_S)
+    _cancel_within(result, CANCEL_TIMEOUT_S)
+    raise DrainTimeout(
+        f"the streaming job did not end within --write_interval + {DRAIN_GRACE_S:.0f}s of its --duration "
+        "deadline and was cancelled; the files written are complete, the last windows may be missing"
+    )
+
+
 def run(opts: AkhbarOptions, feeds: Sequence[str], enrichers: Sequence[Enricher] | None = None):
     """Build and run the ingest pipeline; return (PipelineResult, seconds taken)."""
     LOG.info("polling %d feeds into %s", len(feeds), opts.output)
@@ -153,10 +178,13 @@ def run(opts: AkhbarOptions, feeds: Sequence[str], enrichers: Sequence[Enricher]
     pipeline = beam.Pipeline(runner=runners.create_runner(opts), options=opts)
     build_pipeline(pipeline, feeds, opts, enrichers)
     result = pipeline.run()
+    streaming = bool(opts.view_as(StandardOptions).streaming)
     try:
-        if flink.is_flink(opts) and opts.view_as(StandardOptions).streaming:
+        if flink.is_flink(opts) and streaming:
             flink_master = opts.view_as(PipelineOptions).get_all_options().get("flink_master")
             flink.wait_for_streaming_run(result, opts.duration, 2 * opts.write_interval, flink_master)
+        elif streaming and opts.duration:
+            _wait_for_drain(result, started + opts.duration + opts.write_interval + DRAIN_GRACE_S)
         else:
             result.wait_until_finish()
     except KeyboardInterrupt as exc:

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +38,31 @@ def served_sample(tmp_path: Path) -> Iterator[tuple[SampleNewsServer, Path, Path
         feeds = tmp_path / "feeds.txt"
         server.write_feed_list(feeds)
         yield server, feeds, tmp_path / "out"
+
+
+def story_groups(server: SampleNewsServer) -> dict[str, set[str]]:
+    """Canonical URLs by story: an original with its verbatim republications (exact duplicates,
+    of which streaming keeps whichever arrives first), or a single article; each article under
+    every link the feeds give it (the section feed lists some under a second URL, the same GUID)."""
+    from akhbar.core.urls import canonical_url
+
+    by_id = {a.id: a for a in server.articles}
+    groups: dict[str, set[str]] = {}
+    for article in server.articles:
+        original = by_id.get(article.republished_from or "")
+        story = original.id if original is not None and original.body == article.body else article.id
+        groups.setdefault(story, set()).update(canonical_url(url) for url in server.listed_urls(article))
+    return groups
+
+
+_DEADLINE = re.compile(r"streaming until (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC")
+
+
+def deadline_from_log(log: Path) -> datetime:
+    """The --duration deadline the job printed when it started (UTC, to the second)."""
+    found = _DEADLINE.search(log.read_text(encoding="utf-8", errors="replace"))
+    assert found, f"the job did not print its deadline\n{log_tail(log)}"
+    return datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
 
 
 def streaming_command(feeds: Path, out: Path, *extra: str) -> list[str]:
@@ -81,4 +108,5 @@ def log_tail(log: Path, lines: int = 60) -> str:
     return f"last {len(text)} lines of {log}:\n" + "\n".join(text)
 
 
-__all__ = ["REPO_ROOT", "log_tail", "require_prism", "served_sample", "streaming_command", "wait_for"]
+__all__ = ["REPO_ROOT", "deadline_from_log", "log_tail", "require_prism", "served_sample", "story_groups",
+           "streaming_command", "wait_for"]

@@ -7,6 +7,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from apache_beam.options.pipeline_options import StandardOptions
@@ -25,6 +26,8 @@ def run_command(argv: Sequence[str]) -> int:
         opts = parse_options(argv)
         enrichers = ingest.build_enrichers(opts)  # validates the models before any feed is read
         feeds = read_feed_list(opts.feeds)
+        if opts.view_as(StandardOptions).streaming:
+            print(streaming_banner(opts.duration), flush=True)
         # The counters are only readable at the end; meanwhile show the rows appearing under --output.
         with progress.watch_output(opts.output, "run"):
             result, seconds = ingest.run(opts, feeds, enrichers)
@@ -33,18 +36,40 @@ def run_command(argv: Sequence[str]) -> int:
         return 2
     except ingest.Interrupted:
         print(f"stopped; the files written so far are complete: {opts.output}", flush=True)
-        # The in-process SDK worker's threads wait on a job service that is going away, and
-        # interpreter shutdown would join them before the exit handlers stop the runner's
-        # processes. Run the exit handlers now, then leave without joining those threads.
-        sys.stderr.flush()
-        atexit._run_exitfuncs()
-        os._exit(0)
+        _leave(0)
+    except ingest.DrainTimeout as exc:
+        print(f"akhbar run: {exc}: {opts.output}", file=sys.stderr, flush=True)
+        _leave(1)
     summary = RunSummary(counters.query_counters(result), opts.output, seconds)
     print(summary.render())
-    if not opts.view_as(StandardOptions).streaming and not summary.balanced:
+    # A batch run, or a streaming run that drained after its --duration, has seen every item through.
+    drained = not opts.view_as(StandardOptions).streaming or opts.duration
+    if drained and not summary.balanced:
         print("akhbar run: the counters do not balance; see the summary above", file=sys.stderr)
         return 1
     return 0
+
+
+def streaming_banner(duration_s: float | None) -> str:
+    """When a streaming run will stop: its deadline (UTC, to the second), or never."""
+    if not duration_s:
+        return "streaming until stopped (Ctrl-C)"
+    deadline = datetime.now(timezone.utc) + timedelta(seconds=duration_s)
+    return (f"streaming until {deadline:%Y-%m-%d %H:%M:%S} UTC (--duration {duration_s:g}s), then writing "
+            "the last windows; Ctrl-C stops it earlier")
+
+
+def _leave(code: int) -> None:
+    """Exit after a cancelled streaming job.
+
+    The in-process SDK worker's threads wait on a job service that is going away, and
+    interpreter shutdown would join them before the exit handlers stop the runner's
+    processes. Run the exit handlers now, then leave without joining those threads.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 def demo_command(argv: Sequence[str]) -> int:
