@@ -30,11 +30,12 @@ def require_prism() -> None:
 
 
 @contextmanager
-def served_sample(tmp_path: Path) -> Iterator[tuple[SampleNewsServer, Path, Path]]:
-    """The bundled sample served on loopback, its feed list written: (server, feeds file, output folder)."""
+def served_sample(tmp_path: Path, faults: bool = False) -> Iterator[tuple[SampleNewsServer, Path, Path]]:
+    """The bundled sample served on loopback (with the bad feeds and pages when ``faults``), its feed
+    list written: (server, feeds file, output folder)."""
     from akhbar.sample.server import SampleNewsServer
 
-    with SampleNewsServer() as server:
+    with SampleNewsServer(faults=faults) as server:
         feeds = tmp_path / "feeds.txt"
         server.write_feed_list(feeds)
         yield server, feeds, tmp_path / "out"

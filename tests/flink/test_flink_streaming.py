@@ -1,6 +1,7 @@
 """A streaming job on the standalone Flink cluster, checkpointing on: it polls the sample
-server, survives its TaskManager process being killed and restarted with no article lost
-and none written twice, picks up items published after that, and is then cancelled."""
+server with every bad feed and page the demo serves, survives its TaskManager process being
+killed and restarted with no article lost and none written twice, picks up items published
+after that, dead-letters the bad feeds and items, and is then cancelled."""
 from __future__ import annotations
 
 import os
@@ -74,7 +75,7 @@ def _checkpoint_completed_after(cluster, job_id: str, since_ms: float) -> bool:
 
 @pytest.mark.timeout(900)  # its own waits (up to 240 + 60 + 120 + 180 s) end first, with a diagnosis
 def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_cluster, tmp_path):
-    with served_sample(tmp_path) as (server, feeds, out):
+    with served_sample(tmp_path, faults=True) as (server, feeds, out):
         groups = story_groups(server)
         job_log = tmp_path / "job.log"
         log = job_log.open("w")
@@ -142,4 +143,9 @@ def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_clus
     written = [row[1] for row in rows]
     assert _each_story_written_once(groups, written), _story_report(groups, out)
     assert late_urls <= set(written), "an article published after the restart was lost"
+    fault_pages = [url for url in written if not any(url in urls for urls in groups.values())]
+    assert all("/fault/" in url for url in fault_pages), fault_pages  # the bad pages' items, from feed text
     assert not list(out.rglob("*.inprogress"))
+    dead = duckdb.sql(f"SELECT DISTINCT stage, error_kind FROM read_parquet('{table_glob(str(out), 'dead_letters')}')")
+    assert {("poll_feed", "http_status"), ("poll_feed", "feed_parse"), ("poll_feed", "xml_entities"),
+            ("fetch_article", "no_text"), ("fetch_article", "not_arabic")} <= set(dead.fetchall())
