@@ -27,7 +27,10 @@ Success means:
 
 The dedup and near-dup TTLs are lowered to ``--ttl`` (10 minutes) so that the
 state turns over inside the soak: flat memory then shows that expired state is
-freed, not only that it has not grown yet.
+freed, not only that it has not grown yet. A feed lists an item for
+``--retention`` (5 minutes), less than the TTL, as real feeds list an item for
+far less than the default 7-day TTL: an entry read again after its key expired
+(a cut-off feed can drop its GUID) would be written again.
 
     .venv/bin/python -m bench.soak                      # 30 minutes, writes build/soak/ and docs/soak.png
     .venv/bin/python -m bench.soak --minutes 5 --chart build/soak/soak.png
@@ -64,7 +67,7 @@ from bench.throughput import machine
 
 HOST = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parents[1]
-ITEMS_PER_FEED = 30  # a feed lists its latest items, newest first
+ITEMS_PER_FEED = 30  # a feed lists at most its 30 latest items, newest first, of the last --retention seconds
 SCAN_S = 5.0
 
 ENGLISH = [
@@ -93,6 +96,12 @@ class Item:
     language: str = "ar"
     added_at: float = 0.0  # when it appeared in its feed (server clock)
     kind: str = "original"  # original | duplicate (same link, second feed) | edited (new link) | english
+
+    @property
+    def summary(self) -> str:
+        """The feed's description: the headline and the lead, as news feeds write it (one per item,
+        so an item whose page fails is written with its own text, never deduplicated by it)."""
+        return f"{self.title}. {self.paragraphs[0]}"
 
 
 class NewsMaker:
@@ -156,8 +165,9 @@ class SoakServer:
     FEED_FAULTS = ("500", "timeout", "broken", "slow")
     PAGE_FAULTS = ("500", "timeout", "slow")
 
-    def __init__(self, feeds: int, faults: FaultPlan, seed: int):
+    def __init__(self, feeds: int, faults: FaultPlan, seed: int, retention_s: float = 300.0):
         self.faults = faults
+        self.retention_s = retention_s
         self.maker = NewsMaker(seed)
         self._rng = random.Random(seed + 2)
         self._lock = threading.Lock()
@@ -206,23 +216,24 @@ class SoakServer:
             now = time.time()
             for item in items:
                 item.added_at = now
-                self._feeds[item.feed].insert(0, item)
-                del self._feeds[item.feed][ITEMS_PER_FEED:]
+                listed = [i for i in self._feeds[item.feed] if now - i.added_at <= self.retention_s]
+                self._feeds[item.feed] = [item, *listed][:ITEMS_PER_FEED]
                 self._pages[urlsplit(item.link).path] = item
                 self.items.append(item)
             return items
 
     # -- rendering --------------------------------------------------------
     def render_feed(self, feed: int) -> tuple[bytes, list[Item]]:
+        now = time.time()
         with self._lock:
-            items = list(self._feeds[feed])
+            items = [i for i in self._feeds[feed] if now - i.added_at <= self.retention_s]
         parts = ['<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>',
                  f"<title>مصدر الأخبار {feed}</title><link>{self.url}/f{feed}/</link><language>ar</language>"]
         for item in items:
             stamp = format_datetime(datetime.fromtimestamp(item.added_at, tz=timezone.utc))
             parts.append(f"<item><title>{html.escape(item.title)}</title><link>{html.escape(item.link)}</link>"
                          f'<guid isPermaLink="false">{item.guid}</guid><pubDate>{stamp}</pubDate>'
-                         f"<description>{html.escape(item.paragraphs[0])}</description></item>")
+                         f"<description>{html.escape(item.summary)}</description></item>")
         parts.append("</channel></rss>\n")
         return "".join(parts).encode(), items
 
@@ -429,7 +440,7 @@ def soak(args: argparse.Namespace) -> dict:
         raise SystemExit(f"{out} exists: remove it or pass another --work")
     work.mkdir(parents=True, exist_ok=True)
     faults = FaultPlan(args.fault_rate, args.read_timeout, args.seed)
-    server = SoakServer(args.feeds, faults, args.seed).start()
+    server = SoakServer(args.feeds, faults, args.seed, args.retention).start()
     for _ in range(args.feeds * args.initial_items):
         server.publish()
     feed_list = work / "feeds.txt"
@@ -636,11 +647,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write_interval", type=int, default=30)
     parser.add_argument("--read_timeout", type=float, default=5.0)
     parser.add_argument("--ttl", type=int, default=600, help="dedup and near-dup TTL (s)")
+    parser.add_argument("--retention", type=float, default=300.0,
+                        help="seconds an item stays listed in its feed; keep it below --ttl")
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--work", default="build/soak", help="folder for the output, the job's log and the report")
     parser.add_argument("--chart", default="docs/soak.png")
     args, pipeline_args = parser.parse_known_args(argv)
     args.pipeline_args, args.argv = pipeline_args, argv
+    if args.retention >= args.ttl:
+        parser.error("--retention must be below --ttl: an entry listed past its key's TTL is written again")
     report = soak(args)
     report_path = Path(args.work) / "report.json"
     report_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
