@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -74,6 +75,21 @@ def streaming_command(feeds: Path, out: Path, *extra: str) -> list[str]:
     ]
 
 
+def start_job(command: list[str], log) -> subprocess.Popen:
+    """Start a job in its own process group, so that ``kill_job`` also ends the Prism it starts."""
+    return subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def kill_job(proc: subprocess.Popen) -> None:
+    """End a job that is still running, with its runner's processes (a failed test leaves none behind)."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+
+
 def wait_for(predicate, proc: subprocess.Popen, timeout_s: float, what: str,
              explain: Callable[[], str] | None = None, log: Path | None = None):
     """Poll ``predicate`` until it returns something truthy; fail if the job ends first or time runs out.
@@ -109,5 +125,5 @@ def log_tail(log: Path, lines: int = 60) -> str:
     return f"last {len(text)} lines of {log}:\n" + "\n".join(text)
 
 
-__all__ = ["REPO_ROOT", "deadline_from_log", "log_tail", "require_prism", "served_sample", "story_groups",
-           "streaming_command", "wait_for"]
+__all__ = ["REPO_ROOT", "deadline_from_log", "kill_job", "log_tail", "require_prism", "served_sample", "start_job",
+           "story_groups", "streaming_command", "wait_for"]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import signal
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -28,11 +27,12 @@ from akhbar.core.urls import canonical_url
 from akhbar.sample.server import OUTLETS, SampleNewsServer
 from akhbar.schemas.article import table_glob
 from tests.prism import (
-    REPO_ROOT,
     deadline_from_log,
+    kill_job,
     log_tail,
     require_prism,
     served_sample,
+    start_job,
     story_groups,
     streaming_command,
     wait_for,
@@ -81,12 +81,12 @@ def test_streaming_real_mix_on_prism(tmp_path):
         wasat_feed = OUTLETS["wasat"].feed_path
         server.fail_feed("wasat", "broken")
         log = log_path.open("w")
-        proc = subprocess.Popen(
+        proc = start_job(
             [sys.executable, "-m", "tests.streaming_job", "--fail_on_title", victim.title,
              "--feeds", str(feeds), "--output", str(out), "--streaming", "--allow_loopback",
              "--poll_interval", "3", "--write_interval", str(WRITE_S), "--read_timeout", "3", "--max_backoff", "6",
              "--duration", str(MIX_DURATION_S)],
-            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+            log,
         )
         try:
             first = wait_for(lambda: _article_rows(out), proc, 90, "the first Parquet files", log=log_path)
@@ -107,8 +107,7 @@ def test_streaming_real_mix_on_prism(tmp_path):
             rc = proc.wait(timeout=MIX_DURATION_S + 60)
             ended = datetime.now(timezone.utc)
         finally:
-            if proc.poll() is None:
-                proc.kill()
+            kill_job(proc)
             log.close()
     assert rc == 0, log_tail(log_path)
     output = _assert_clean_stop(log_path, ended, out)
@@ -171,11 +170,13 @@ def test_a_streaming_run_outlives_the_job_service_request_deadline(tmp_path):
         log_path = tmp_path / "job.log"
         started = time.monotonic()
         with log_path.open("w") as log:
-            proc = subprocess.run(
-                streaming_command(feeds, out, "--duration", "30", "--job_server_timeout", "10",
-                                  "--ner_model", "none", "--event_model", "none", "--near_dup_policy", "off"),
-                cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, timeout=150,
-            )
+            proc = start_job(streaming_command(feeds, out, "--duration", "30", "--job_server_timeout", "10",
+                                               "--ner_model", "none", "--event_model", "none",
+                                               "--near_dup_policy", "off"), log)
+            try:
+                proc.wait(timeout=150)
+            finally:
+                kill_job(proc)
         took = time.monotonic() - started
     assert proc.returncode == 0, log_tail(log_path)
     assert took > 30, "the run must last past the lowered deadline"
@@ -188,14 +189,13 @@ def test_ctrl_c_stops_an_open_ended_streaming_run_cleanly(tmp_path):
     with served_sample(tmp_path) as (_server, feeds, out):
         log_path = tmp_path / "job.log"
         log = log_path.open("w")
-        proc = subprocess.Popen(streaming_command(feeds, out), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+        proc = start_job(streaming_command(feeds, out), log)
         try:
             wait_for(lambda: _article_rows(out), proc, 60, "the first Parquet files", log=log_path)
             proc.send_signal(signal.SIGINT)
             rc = proc.wait(timeout=60)
         finally:
-            if proc.poll() is None:
-                proc.kill()
+            kill_job(proc)
             log.close()
     output = log_path.read_text()
     assert rc == 0, output[-3000:]
