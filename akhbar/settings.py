@@ -12,6 +12,7 @@ environment call ``settings.cache_clear()``.
 | ``AKHBAR_EXPANSION_SERVICE`` | address of a running Java expansion service (Flink streaming ticks) |
 | ``AKHBAR_MODEL_THREADS`` | ONNX Runtime threads per model session (default 1: parallelism comes from workers) |
 | ``AKHBAR_MODELS`` | a folder holding ``ner-ar-small``, ``events-ar-small`` and ``neardup`` to use instead of the shipped ones |
+| ``AKHBAR_SHARED_DATA`` | the shared data package that ``akhbar eval geo`` reads article texts from; default ``../shared/data`` beside a checkout |
 | ``HF_HUB_OFFLINE`` / ``TRANSFORMERS_OFFLINE`` | no model hub: hub ids fail before the run starts |
 | ``AKHBAR_COMPACT_CRASH_AT`` | test hook: ``akhbar compact`` kills itself at this step |
 """
@@ -44,6 +45,7 @@ class Settings:
     expansion_service: str | None
     model_threads: int
     models_dir: Path | None
+    shared_data: Path | None
     hub_offline: bool
     compact_crash_at: str | None
 
@@ -67,6 +69,8 @@ def settings() -> Settings:
         expansion_service=env.get("AKHBAR_EXPANSION_SERVICE") or None,
         model_threads=model_threads,
         models_dir=Path(env["AKHBAR_MODELS"]).expanduser() if env.get("AKHBAR_MODELS") else None,
+        shared_data=Path(env["AKHBAR_SHARED_DATA"]).expanduser() if env.get("AKHBAR_SHARED_DATA")
+        else (checkout.parent / "shared" / "data" if checkout else None),
         hub_offline=_flag(env.get("HF_HUB_OFFLINE")) or _flag(env.get("TRANSFORMERS_OFFLINE")),
         compact_crash_at=env.get("AKHBAR_COMPACT_CRASH_AT") or None,
     )

@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 
+from akhbar.lib.models import NEAR_DUP_MODEL
 from akhbar.lib.neardup import (
     DEFAULT_TTL_S,
     MinHasher,
@@ -88,7 +89,7 @@ def throughput(n: int, progress_every: int = 100_000) -> dict:
     """Articles are generated lazily; only fingerprinting and matching are timed."""
     config = NearDupConfig(max_gap_s=DEFAULT_TTL_S)
     hasher = MinHasher(config.num_perm, config.seed)
-    index = NearDupIndex(config, PairScorer.load(), max_items=10_000_000)
+    index = NearDupIndex(config, PairScorer.load(NEAR_DUP_MODEL), max_items=10_000_000)
     import itertools
 
     stream = synthetic_stream(n)
@@ -131,7 +132,7 @@ def shard_recall(shard_counts: Sequence[int], routes: Sequence[int]) -> list[dic
 
     config = NearDupConfig()
     hasher = MinHasher(config.num_perm, config.seed)
-    scorer = PairScorer.load()
+    scorer = PairScorer.load(NEAR_DUP_MODEL)
     fps = [fingerprint(d["docno"], d["src"], d["title"], d["text"], parse_time(d["time"]).timestamp(), config, hasher)
            for d in read_multisource()]
     fps.sort(key=lambda f: (f.time, f.doc_id))

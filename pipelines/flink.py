@@ -52,6 +52,10 @@ class FlinkClusterOptions(PipelineOptions):
                             help="Flink: checkpoint storage URL (file://, s3://, gs://).")
         parser.add_argument("--max_bundle_size", type=int, default=None)
         parser.add_argument("--max_bundle_time_ms", type=int, default=None)
+        parser.add_argument("--savepoint_path", default=None,
+                            help="Flink: start from this savepoint (an upgrade: see docs/flink.md); empty = fresh state.")
+        parser.add_argument("--allow_non_restored_state", action="store_true", default=None,
+                            help="Flink: start from a savepoint even if some of its state maps to no step any more.")
 
 
 def flink_cache() -> Path:
@@ -81,6 +85,7 @@ def apply_defaults(options: PipelineOptions, argv: Sequence[str]) -> None:
     * ``--environment_type=LOOPBACK`` with ``--flink_master=[local]`` (the
       default DOCKER needs a Docker engine); a cluster needs EXTERNAL with a
       worker pool, or DOCKER/PROCESS, which the caller names.
+    * an empty ``--savepoint_path`` means none (a fresh start).
     """
     flink_options = options.view_as(FlinkRunnerOptions)
     if not has_flag(argv, "--flink_version"):
@@ -92,6 +97,10 @@ def apply_defaults(options: PipelineOptions, argv: Sequence[str]) -> None:
     master = flink_options.flink_master or "[auto]"
     if not has_flag(argv, "--environment_type") and master in ("[local]", "[auto]"):
         options.view_as(PortableOptions).environment_type = "LOOPBACK"
+    cluster = options.view_as(FlinkClusterOptions)
+    if not (cluster.savepoint_path or "").strip():
+        # The Kubernetes Job passes --savepoint_path=$(SAVEPOINT_PATH), empty unless upgrading.
+        cluster.savepoint_path = None
 
 
 def wait_for_streaming_run(result, duration_s: float | None, grace_s: float, flink_master: str | None) -> None:
@@ -113,6 +122,45 @@ def wait_for_streaming_run(result, duration_s: float | None, grace_s: float, fli
         LOG.info("job ended by cancel: %s", exc)
     if flink_master and not flink_master.startswith("["):
         cancel_flink_job(flink_master, str(result._job_id).split("_")[0])
+
+
+FLINK_ENDED_STATES = ("FINISHED", "CANCELED", "FAILED")
+
+
+class DuplicateJobError(RuntimeError):
+    """A streaming job of the same name is already active on the Flink cluster (or that cannot be checked)."""
+
+
+def active_jobs(flink_master: str, job_name: str, timeout_s: float = 10.0) -> list[str]:
+    """Ids of the jobs named ``job_name`` that have not ended, from Flink's REST API (``/jobs/overview``)."""
+    base = flink_master if "://" in flink_master else f"http://{flink_master}"
+    with urllib.request.urlopen(f"{base}/jobs/overview", timeout=timeout_s) as response:
+        jobs = json.load(response)["jobs"]
+    return [job["jid"] for job in jobs if job["name"] == job_name and job["state"] not in FLINK_ENDED_STATES]
+
+
+def refuse_duplicate_job(options: PipelineOptions) -> None:
+    """Streaming on a Flink cluster under a fixed ``--job_name``: refuse to submit while a job of that name is active.
+
+    A submitter that is retried or applied again (a Kubernetes Job) would otherwise start a
+    second copy that polls the same feeds into the same output. When the cluster cannot be
+    asked, nothing is submitted either. An upgrade stops the job with a savepoint first and
+    submits with ``--savepoint_path`` (docs/flink.md).
+    """
+    job_name = options.get_all_options().get("job_name")
+    master = options.view_as(FlinkRunnerOptions).flink_master or "[auto]"
+    if not job_name or master.startswith("[") or not options.view_as(StandardOptions).streaming:
+        return
+    try:
+        active = active_jobs(master, job_name)
+    except (OSError, ValueError, KeyError) as exc:
+        raise DuplicateJobError(f"cannot ask Flink at {master} whether a job named {job_name!r} is already running "
+                                f"({exc}); nothing submitted") from None
+    if active:
+        raise DuplicateJobError(
+            f"a Flink job named {job_name!r} is already running on {master} ({', '.join(active)}); not submitting "
+            "a second copy. To upgrade it, stop it with a savepoint and submit with --savepoint_path (docs/flink.md)"
+        )
 
 
 def cancel_flink_job(flink_master: str, job_name: str) -> list[str]:

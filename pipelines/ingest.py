@@ -1,13 +1,15 @@
 """akhbar ingest: poll Arabic news feeds, fetch full text, dedup, enrich, write Parquet.
 
-Flow (each box is a composite PTransform with a dead-letter output)::
+Flow (each box is a composite PTransform that returns a ``StageOutput``: its main
+output and its dead letters, ``transforms/outputs.py``)::
 
     feed URLs -> PollFeeds -> FetchArticles -> DedupExact -> DedupNear -> Enrich -> WriteParquet(articles)
                      |             |                                         |       +
                      +-------------+-----------------------------------------+--> WriteParquet(dead_letters)
 
 Enrich runs the model branches chosen by the options (NER, event types) side
-by side and joins them back by article_id.
+by side and joins them back by article_id; geocoding, which reads both, runs
+on the joined articles.
 
 Batch, on the DirectRunner (polls every feed once)::
 
@@ -20,6 +22,10 @@ seconds until stopped, or for --duration seconds)::
 
 Every item read is accounted for by the run's counters:
 ``items_seen = rows_written_articles + duplicates + items_dead_lettered``.
+
+Reruns and restarts over the same ``--output`` write each article once: what
+is already there (read from the output's key columns at start) counts as
+``duplicates_in_output``. Delete the output folder to start fresh.
 """
 from __future__ import annotations
 
@@ -33,20 +39,23 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.runners.runner import PipelineState
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
+from apache_beam.utils.shared import Shared
 from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
 
 from akhbar.lib.enrichment import Enricher
 from akhbar.lib.events.enricher import EventEnricher
+from akhbar.lib.geo.enricher import GeoEnricher
 from akhbar.lib.models import choose_event_model, choose_ner_model
 from akhbar.lib.ner.enricher import NerEnricher
 from akhbar.pipelines import flink, runners
 from akhbar.pipelines.options import AkhbarOptions
+from akhbar.pipelines.output import check_output_writable
 from akhbar.schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
-from akhbar.transforms.dedup import DedupExact
-from akhbar.transforms.enrich import DEAD_LETTER as ENRICH_DEAD_LETTER
+from akhbar.transforms.dedup import DedupExact, SkipWritten
 from akhbar.transforms.enrich import Enrich
 from akhbar.transforms.feeds import PollFeeds
 from akhbar.transforms.fetch import FetchArticles
+from akhbar.transforms.isolation import flatten_dead_letters
 from akhbar.transforms.neardup import DedupNear
 from akhbar.transforms.parquet import WindowForWrite, WriteParquet
 
@@ -97,7 +106,19 @@ def build_enrichers(opts: AkhbarOptions) -> list[Enricher]:
     ner = choose_ner_model(opts.ner_model)
     if ner is not None:
         enrichers.append(NerEnricher(ner.location, ner.model_id, batch_size=opts.ner_batch_size))
+        if opts.geo == "default":  # reads the entities: Enrich runs it after joining the branches
+            enrichers.append(GeoEnricher())
     return enrichers
+
+
+def check_models(opts: AkhbarOptions) -> list[Enricher]:
+    """Validate every model the options choose (NER, events, near-dup scorer) before any feed is read.
+
+    Returns the enrichers; raises ``ModelError`` with a one-line message.
+    """
+    if opts.near_dup_policy != "off":
+        opts.near_dup_options()  # loads the pair scorer: a bad --near_dup_model fails here
+    return build_enrichers(opts)
 
 
 def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOptions,
@@ -105,36 +126,45 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
     """The ingest graph on ``pipeline``; ``enrichers`` default to the options' models."""
     streaming = bool(opts.view_as(StandardOptions).streaming)
     polled = poll_requests(pipeline, feeds, opts, streaming) | "PollFeeds" >> PollFeeds(opts.poll_config())
-    fetched = polled.items | "FetchArticles" >> FetchArticles(opts.fetch_config())
-    articles = fetched.articles | "DedupExact" >> DedupExact(streaming=streaming, ttl_s=opts.dedup_ttl)
+    # What earlier runs wrote to this output is read back once per worker: never fetched or written again.
+    in_output, shared = opts.written_keys(), Shared()
+    items = polled.main | "SkipWrittenItems" >> SkipWritten(in_output, shared)
+    fetched = items | "FetchArticles" >> FetchArticles(opts.fetch_config())
+    exact = fetched.main | "DedupExact" >> DedupExact(
+        streaming=streaming, ttl_s=opts.dedup_ttl, written=in_output, shared=shared)
+    dead_letters = {"Poll": polled.dead_letter, "Fetch": fetched.dead_letter, "DedupExact": exact.dead_letter}
+    articles = exact.main
     on_flink_streaming = streaming and flink.is_flink(opts)
     if on_flink_streaming:  # see flink.stamp_processing_time
         articles = flink.stamp_processing_time(articles, "StampAfterDedup")
     if opts.near_dup_policy != "off":
-        articles = articles | "DedupNear" >> DedupNear(opts.near_dup_options(), streaming=streaming)
-    dead_letters = {"Poll": polled.dead_letter, "Fetch": fetched.dead_letter}
+        near = articles | "DedupNear" >> DedupNear(opts.near_dup_options(), streaming=streaming)
+        articles = near.main
+        dead_letters["DedupNear"] = near.dead_letter
     enrichers = build_enrichers(opts) if enrichers is None else list(enrichers)
     if enrichers:
         enriched = articles | "Enrich" >> Enrich(enrichers, streaming=streaming, window_s=opts.write_interval)
-        articles = enriched["articles"]
-        dead_letters["Enrich"] = enriched[ENRICH_DEAD_LETTER]
+        articles = enriched.main
+        dead_letters["Enrich"] = enriched.dead_letter
     write = dict(streaming=streaming, window_s=opts.write_interval, max_rows=opts.max_rows_per_file)
     if on_flink_streaming:
         articles = flink.stamp_processing_time(articles, "StampBeforeWrite")
-    article_files = articles | "WriteArticles" >> WriteParquet(opts.output, ARTICLES_TABLE, **write)
+    written = articles | "WriteArticles" >> WriteParquet(opts.output, ARTICLES_TABLE, **write)
+    dead_letters["WriteArticles"] = written.dead_letter  # article rows Arrow refused
     if streaming:
         # The stages' dead letters come windowed differently (the poll and fetch stages' in the
-        # global window, Enrich's in its join windows): each goes into the write windows first.
-        dead_letters = [pcoll | f"{stage}DeadLetterWindows" >> WindowForWrite(opts.write_interval)
-                        for stage, pcoll in dead_letters.items()]
+        # global window, Enrich's in its join windows, the writer's in the write windows): each
+        # goes into the write windows first, the one windowing of the dead-letter table.
+        windowed = [pcoll | f"{stage}DeadLetterWindows" >> WindowForWrite(opts.write_interval)
+                    for stage, pcoll in dead_letters.items()]
+        all_dead_letters = windowed | "AllDeadLetters" >> beam.Flatten()
     else:
-        dead_letters = list(dead_letters.values())
+        all_dead_letters = flatten_dead_letters(list(dead_letters.values()), "AllDeadLetters")
     dead_letter_files = (
-        dead_letters
-        | "AllDeadLetters" >> beam.Flatten()
+        all_dead_letters
         | "WriteDeadLetters" >> WriteParquet(opts.output, DEAD_LETTERS_TABLE, **write)
-    )
-    return IngestOutputs(article_files=article_files, dead_letter_files=dead_letter_files)
+    ).main
+    return IngestOutputs(article_files=written.main, dead_letter_files=dead_letter_files)
 
 
 CANCEL_TIMEOUT_S = 10.0
@@ -196,15 +226,30 @@ def run(opts: AkhbarOptions, feeds: Sequence[str], enrichers: Sequence[Enricher]
     return result, time.monotonic() - started
 
 
+def submit(opts: AkhbarOptions, feeds: Sequence[str], enrichers: Sequence[Enricher] | None = None):
+    """Build the ingest pipeline and hand it to the runner; return its PipelineResult without waiting.
+
+    For launchers that must return once the job is submitted (Dataflow's flex-template
+    launcher, ``akhbar submit``); ``run`` waits for the job instead.
+    """
+    LOG.info("submitting: %d feeds into %s", len(feeds), opts.output)
+    pipeline = beam.Pipeline(options=opts)
+    build_pipeline(pipeline, feeds, opts, enrichers)
+    return pipeline.run()
+
+
 def run_with_args(argv: Sequence[str]):
     """Parse ``argv`` (akhbar's and Beam's flags), validate the models, read the feed list and run.
 
     The programmatic form of ``akhbar run``: returns (PipelineResult, seconds). Raises
-    ``UsageError``, ``FeedListError`` or ``ModelError`` before anything runs.
+    ``UsageError`` (unknown option, bad value, unwritable output), ``FeedListError`` or
+    ``ModelError`` before anything is fetched.
     """
     from akhbar.pipelines.feedlist import read_feed_list
     from akhbar.pipelines.options import parse_options
 
     opts = parse_options(argv)
-    enrichers = build_enrichers(opts)
-    return run(opts, read_feed_list(opts.feeds), enrichers)
+    enrichers = check_models(opts)
+    feeds = read_feed_list(opts.feeds)
+    check_output_writable(opts.output)
+    return run(opts, feeds, enrichers)

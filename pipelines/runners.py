@@ -6,7 +6,9 @@
   (``.cache/gobin/prism``), ``prism`` on PATH, else Beam's own download of the
   release binary (cached under ``~/.apache_beam``). When that download fails
   (no internet), the error says how to build it with ``go install``;
-* ``--runner=...`` given: used as is (Flink gets its defaults, see ``flink.py``).
+* ``--runner=...`` given: used as is (Flink gets its defaults, see ``flink.py``). A
+  streaming Flink run with a fixed ``--job_name`` is refused while a job of that name is
+  active on the cluster, so a retried submitter cannot start a second copy.
 
 Prism and Flink run through Beam's portable job service. Beam opens the job's
 state and message streams with ``--job_server_timeout`` (300 s) as their gRPC
@@ -70,12 +72,27 @@ def _fetch_prism(options: PipelineOptions) -> None:
                           f"{prism_build_hint()}") from None
 
 
+# Runners whose job lives inside this process (or a job server it started): it ends when the process does.
+IN_PROCESS_RUNNERS = frozenset({"DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner", "PrismRunner"})
+
+
+def runs_in_process(options: PipelineOptions) -> bool:
+    """Whether the job dies with this process, so a launcher must wait for it rather than return."""
+    runner = options.view_as(StandardOptions).runner
+    name = runner if isinstance(runner, str) else type(runner).__name__
+    return (name or "DirectRunner").rsplit(".", 1)[-1] in IN_PROCESS_RUNNERS
+
+
 def choose_runner(options: PipelineOptions, argv: Sequence[str]) -> None:
     """Fill in the runner (and what it needs) on ``options`` in place."""
     standard = options.view_as(StandardOptions)
     if has_flag(argv, "--runner"):
         if flink.is_flink(options):
             flink.apply_defaults(options, argv)
+            try:
+                flink.refuse_duplicate_job(options)
+            except flink.DuplicateJobError as exc:
+                raise RunnerError(str(exc)) from None
         return
     if not standard.streaming:
         standard.runner = "DirectRunner"

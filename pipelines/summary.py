@@ -38,9 +38,20 @@ class RunSummary:
         return sum(v for k, v in self.counters.items() if k.startswith(counters.ENRICH_FAILED_PREFIX))
 
     @property
+    def no_feed_read(self) -> bool:
+        """Feeds were polled and every poll failed: nothing of the run's input could be read."""
+        return self.counters.get(counters.FEEDS_READ, 0) == 0 and self.counters.get(counters.FEEDS_FAILED, 0) > 0
+
+    @property
     def balanced(self) -> bool:
         """Every item is written, a duplicate, or a dead letter."""
         return self.items_seen == self.articles_written + self.duplicates + self.items_dead_lettered
+
+    def _earlier_runs_line(self) -> list[str]:
+        earlier = self.counters.get(counters.DUPLICATES_PREFIX + "in_output", 0)
+        if not earlier:
+            return []
+        return [f"already in output   {earlier} (written by earlier runs into {self.output}; delete it to start fresh)"]
 
     def render(self) -> str:
         c = self.counters
@@ -55,8 +66,10 @@ class RunSummary:
             f"articles written    {self.articles_written} "
             f"({c.get(counters.TEXT_FROM_FEED, 0)} with text from the feed, {c.get(counters.PAGES_FAILED, 0)} pages failed)",
             f"duplicates dropped  {self.duplicates} ({dups or 'none'}; re-polled entries {c.get(counters.ITEMS_REPEATED, 0)})",
+            *self._earlier_runs_line(),
             f"dead letters        {self.dead_letters} ({c.get(counters.FEEDS_FAILED, 0)} feeds, {self.items_dead_lettered} items, "
             f"{self.enrichment_failures} enrichment failures on written articles)",
+            f"fields capped       {c.get(counters.FIELDS_TRUNCATED, 0)} (titles, summaries or texts cut to their limit)",
             f"accounted for       {'yes' if self.balanced else 'NO'}: seen = written + duplicates + item dead letters",
             f"took                {self.seconds:.1f}s",
             f"output              {self.output}",

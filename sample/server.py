@@ -51,6 +51,8 @@ FAULT_FEEDS = {
     "/bad/english.xml": "a feed in English",
     "/bad/pages.xml": "items whose pages fail (404, 500, timeout, 20 MB, gzip bomb, redirect loop)",
     "/bad/empty-item.xml": "an item with no text and a dead link",
+    "/bad/hostile.xml": "items with hostile links and dates (cloud metadata, a backslash trick, a bad port, year 1, "
+                        "a huge title, a CDATA mention of <!ENTITY)",
     "/fault/404": "a dead feed",
     "/fault/500": "a failing feed",
 }
@@ -301,6 +303,8 @@ class SampleNewsServer:
             )
             body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>صفحات معطوبة</title>{items}</channel></rss>'
             return body.encode(), rss
+        if path == "/bad/hostile.xml":
+            return self.render_hostile_feed(), rss
         if path == "/bad/empty-item.xml":
             body = (
                 '<?xml version="1.0"?><rss version="2.0"><channel><title>خبر فارغ</title>'
@@ -308,6 +312,42 @@ class SampleNewsServer:
             )
             return body.encode(), rss
         return None
+
+    def render_hostile_feed(self) -> bytes:
+        """What the guard and the field rules are for: each item shows one of them in the output."""
+        port = self._httpd.server_address[1]
+        items = [
+            # The cloud metadata address is always refused: the article keeps the feed's text.
+            ("metadata", "http://169.254.169.254/latest/meta-data/", "Tue, 24 Nov 2026 09:00:00 GMT",
+             "حديقة عامة جديدة", "أعلنت بلدية المدينة افتتاح حديقة عامة جديدة على الواجهة البحرية بعد أشهر من "
+                                "أعمال التأهيل."),
+            # Two parsers once read this host differently (127.0.0.1 or 1.1.1.1): refused as ambiguous.
+            ("backslash", f"http://127.0.0.1:{port}\\@1.1.1.1/fault/404?secret=1", "Tue, 24 Nov 2026 09:10:00 GMT",
+             "خط حافلات سريع", "قالت وزارة النقل إن خط الحافلات السريع سيبدأ العمل مطلع الشهر المقبل بعد اكتمال "
+                              "التجارب."),
+            # No such port: the item is a dead letter, the feed and the run go on.
+            ("bad-port", "http://127.0.0.1:99999/news/trees.html", "Tue, 24 Nov 2026 09:20:00 GMT",
+             "حملة تشجير", "أطلقت جمعية محلية حملة لتشجير الأحياء الشعبية بمشاركة مئات المتطوعين من طلاب المدارس."),
+            # Year 1 cannot be a publication date: the fetch time is used (published_source=fetched_implausible).
+            ("year-one", f"{self.url}/fault/404?archive=1", "Mon, 01 Jan 0001 00:00:00 GMT",
+             "مخطوطات نادرة", "استعاد المتحف الوطني مخطوطات نادرة كانت قد فقدت قبل عقود، وستعرض للجمهور في قاعة "
+                             "جديدة."),
+            # Mentioning <!ENTITY in the text is not declaring one: the feed is read.
+            ("cdata", f"{self.url}/fault/404?xml=1", "Tue, 24 Nov 2026 09:40:00 GMT", "ورشة للمبرمجين",
+             "<![CDATA[شرح تقني: ملفات XML قد تحتوي على إعلان <!ENTITY لكن الخبر عن ورشة تدريبية للمبرمجين "
+             "الشباب في المكتبة العامة.]]>"),
+            # A title far past its cap is cut (and counted in fields_truncated).
+            ("long-title", f"{self.url}/fault/404?long=1", "Tue, 24 Nov 2026 09:50:00 GMT",
+             "عنوان طويل جدا " * 200, "نظمت الجامعة معرضا للكتاب العلمي شارك فيه باحثون من عدة دول عربية."),
+        ]
+        entries = "".join(
+            f"<item><title>{_esc(title)}</title><link>{_esc(link)}</link><guid>hostile-{key}</guid>"
+            f"<pubDate>{date}</pubDate><description>{summary if summary.startswith('<![CDATA[') else _esc(summary)}"
+            "</description></item>"
+            for key, link, date, title, summary in items
+        )
+        body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>روابط عدائية</title>{entries}</channel></rss>'
+        return body.encode()
 
     # -- HTTP -------------------------------------------------------------
     def _handler_class(self):

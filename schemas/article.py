@@ -28,6 +28,25 @@ ENTITY_TYPE = pa.struct(
         pa.field("start", pa.int32()),
         pa.field("end", pa.int32()),
         pa.field("score", pa.float32()),
+        # Geocoding (LOC entities; null for other types and for unresolved places).
+        pa.field("country", pa.string()),
+        pa.field("geonameid", pa.int64()),
+        pa.field("lat", pa.float64()),
+        pa.field("lon", pa.float64()),
+    ]
+)
+
+COUNTRY_COUNT_TYPE = pa.struct([pa.field("country", pa.string()), pa.field("mentions", pa.int32())])
+
+EVENT_LOCATION_TYPE = pa.struct(
+    [
+        pa.field("text", pa.string()),
+        pa.field("start", pa.int32()),
+        pa.field("end", pa.int32()),
+        pa.field("country", pa.string()),
+        pa.field("geonameid", pa.int64()),
+        pa.field("lat", pa.float64()),
+        pa.field("lon", pa.float64()),
     ]
 )
 
@@ -60,6 +79,9 @@ ARTICLE_SCHEMA = pa.schema(
         pa.field("near_dup_score", pa.float32()),
         pa.field("ner_model", pa.string()),
         pa.field("event_model", pa.string()),
+        pa.field("countries", pa.list_(pa.field("element", COUNTRY_COUNT_TYPE))),
+        pa.field("event_location", EVENT_LOCATION_TYPE),
+        pa.field("geo_model", pa.string()),
     ],
     metadata={SCHEMA_VERSION_KEY: SCHEMA_VERSION.encode(), TABLE_KEY: ARTICLES_TABLE.encode()},
 )
@@ -98,7 +120,9 @@ ID_COLUMN: dict[str, str] = {
 
 def partition_date(value: datetime) -> str:
     """The Hive partition value of a time: its UTC date, zero-padded ``YYYY-MM-DD``."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d")
+    day = value.astimezone(timezone.utc)
+    # Not strftime: it writes year 1 as "1-01-01", and one such folder makes readers type the column as text.
+    return f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
 
 
 def table_glob(output: str, table: str) -> str:

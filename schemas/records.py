@@ -66,6 +66,9 @@ class Article:
     near_dup_score: float | None = None
     ner_model: str | None = None
     event_model: str | None = None
+    countries: list[dict[str, Any]] | None = None
+    event_location: dict[str, Any] | None = None
+    geo_model: str | None = None
 
     def to_row(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

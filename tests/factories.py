@@ -26,5 +26,7 @@ def feed_item(**overrides) -> FeedItem:
 
 
 def article(text: str = "نص الخبر الكامل عن اجتماع الوزراء في العاصمة", **item_overrides) -> Article:
+    """An article fetched when it was published (at T0 at the earliest): its feed date is always believed."""
     item = feed_item(**item_overrides)
-    return build_article(item, item.link or item.feed_url, text, "page", None, None, T0)
+    fetched_at = max(T0, item.published) if item.published is not None else T0
+    return build_article(item, item.link, text, "page", None, None, fetched_at)

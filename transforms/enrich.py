@@ -7,6 +7,12 @@ side on the same articles and are joined by ``article_id``; an article is
 always written, with whatever the branches that succeeded on it produced. A
 branch that fails on an article yields a dead letter (stage
 ``enrich_<name>``) and leaves that article's columns null.
+
+An enricher that reads other branches' columns (``Enricher.needs``: geocoding
+reads the NER's entities and the event classifier's primary type) runs after
+the join instead, in the order given: the same per-process model sharing and
+dead letters, but it applies to the joined article and passes it on, changed
+or, when it fails on it, as it was.
 """
 from __future__ import annotations
 
@@ -24,9 +30,9 @@ from apache_beam.utils.shared import Shared
 from akhbar.lib.enrichment import Enricher
 from akhbar.schemas.records import Article, DeadLetter
 from akhbar.transforms import counters
+from akhbar.transforms.outputs import DEAD_LETTER, StageOutput
 
 LOG = logging.getLogger(__name__)
-DEAD_LETTER = "dead_letter"
 _ARTICLE = "__article__"
 
 
@@ -55,7 +61,7 @@ class EnrichFn(beam.DoFn):
         if results is not None:
             for article, fields in zip(batch, results):
                 self._enriched.inc()
-                yield article.article_id, (self._enricher.name, fields)
+                yield self._output(article, fields)
             return
         for article in batch:
             try:
@@ -64,9 +70,18 @@ class EnrichFn(beam.DoFn):
                 self._failed.inc()
                 LOG.warning("%s failed on %s: %s", self._enricher.name, article.article_id, exc)
                 yield beam.pvalue.TaggedOutput(DEAD_LETTER, self._dead_letter(article, exc))
+                yield from self._unchanged(article)
                 continue
             self._enriched.inc()
-            yield article.article_id, (self._enricher.name, fields)
+            yield self._output(article, fields)
+
+    def _output(self, article: Article, fields: dict[str, Any]) -> Any:
+        """A branch's columns, keyed for the join."""
+        return article.article_id, (self._enricher.name, fields)
+
+    def _unchanged(self, article: Article) -> Iterator:
+        """What a failed article yields besides its dead letter: nothing (the join still has it)."""
+        return iter(())
 
     def _checked(self, batch: list[Article]) -> list[dict[str, Any]]:
         results = self._enricher.enrich(batch)
@@ -91,6 +106,16 @@ class EnrichFn(beam.DoFn):
         )
 
 
+class ApplyAfterJoinFn(EnrichFn):
+    """A step after the join: the article with the step's columns, or unchanged when the step fails on it."""
+
+    def _output(self, article: Article, fields: dict[str, Any]) -> Article:
+        return dataclasses.replace(article, **fields) if fields else article
+
+    def _unchanged(self, article: Article) -> Iterator[Article]:
+        yield article
+
+
 class MergeEnrichmentsFn(beam.DoFn):
     """(article_id, [article, (branch, fields)...]) -> the article with every branch's columns."""
 
@@ -108,17 +133,18 @@ class MergeEnrichmentsFn(beam.DoFn):
 
 
 class Enrich(beam.PTransform):
-    """Articles -> a dict with the enriched ``articles`` and the branches' ``dead_letter``."""
+    """Articles -> a ``StageOutput``: ``main`` enriched articles and the branches' ``dead_letter``."""
 
     def __init__(self, enrichers: Sequence[Enricher], streaming: bool = False, window_s: int = 30):
         super().__init__()
-        if not enrichers:
-            raise ValueError("Enrich needs at least one enricher")
-        self._enrichers = list(enrichers)
+        self._enrichers = [e for e in enrichers if not e.needs]
+        self._then = [e for e in enrichers if e.needs]
+        if not self._enrichers:
+            raise ValueError("Enrich needs at least one branch (an enricher that reads only the article)")
         self._streaming = streaming
         self._window_s = window_s
 
-    def expand(self, articles):
+    def expand(self, articles) -> StageOutput:
         if self._streaming:
             # The join groups by key: an unbounded input needs windows for that.
             articles = articles | "WindowForJoin" >> beam.WindowInto(beam_window.FixedWindows(self._window_s))
@@ -142,4 +168,13 @@ class Enrich(beam.PTransform):
             | "GroupByArticle" >> beam.GroupByKey()
             | "MergeBranches" >> beam.ParDo(MergeEnrichmentsFn())
         )
-        return {"articles": joined, DEAD_LETTER: dead_letters | "EnrichDeadLetters" >> beam.Flatten()}
+        for step in self._then:
+            label = step.name.title()
+            out = (
+                joined
+                | f"Batch{label}" >> beam.BatchElements(min_batch_size=1, max_batch_size=step.batch_size)
+                | f"Run{label}" >> beam.ParDo(ApplyAfterJoinFn(step)).with_outputs(DEAD_LETTER, main="articles")
+            )
+            joined = out.articles
+            dead_letters.append(out[DEAD_LETTER])
+        return StageOutput(main=joined, dead_letter=dead_letters | "EnrichDeadLetters" >> beam.Flatten())

@@ -20,13 +20,14 @@ from apache_beam.coders import PickleCoder
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
 
-from akhbar.lib.feeds import FeedError, FeedState, PollConfig, backoff_delay, entry_key, parse_feed
-from akhbar.lib.web.http import FetchError, HttpClient
-from akhbar.schemas.records import DeadLetter, FeedItem, utc_now
-from akhbar.transforms import counters
+from akhbar.lib.feeds import FeedState, PollConfig, backoff_delay, entry_key, parse_feed
+from akhbar.lib.web.http import HttpClient
+from akhbar.schemas.records import FeedItem, utc_now
+from akhbar.transforms import counters, isolation
+from akhbar.transforms.isolation import per_item
+from akhbar.transforms.outputs import DEAD_LETTER, StageOutput, from_tagged
 
 LOG = logging.getLogger(__name__)
-DEAD_LETTER = "dead_letter"
 STAGE = "poll_feed"
 
 
@@ -41,6 +42,7 @@ class PollFeedFn(beam.DoFn):
         self._polled = counters.counter(counters.FEEDS_POLLED)
         self._unchanged = counters.counter(counters.FEEDS_UNCHANGED)
         self._failed = counters.counter(counters.FEEDS_FAILED)
+        self._read = counters.counter(counters.FEEDS_READ)
         self._backing_off = counters.counter(counters.FEEDS_BACKING_OFF)
         self._repaired = counters.counter(counters.FEEDS_CHARSET_REPAIRED)
         self._items_seen = counters.counter(counters.ITEMS_SEEN)
@@ -53,6 +55,7 @@ class PollFeedFn(beam.DoFn):
         if self._client is not None:
             self._client.close()
 
+    @per_item(STAGE, counter=counters.FEEDS_FAILED)
     def process(self, element: tuple[str, object], state=beam.DoFn.StateParam(STATE),
                 timestamp=beam.DoFn.TimestampParam) -> Iterator:
         feed_url, _tick = element
@@ -64,29 +67,31 @@ class PollFeedFn(beam.DoFn):
             return
         try:
             items = self._poll(feed_url, feed_state, now)
-        except (FetchError, FeedError) as exc:
+            keyed = [(entry_key(item), item) for item in items]
+        except Exception as exc:  # whatever the feed sends, the feed fails alone and backs off
             feed_state.failures += 1
             delay = backoff_delay(feed_state.failures, self._config).total_seconds()
             feed_state.next_due = clock + delay
             state.write(feed_state)
             self._failed.inc()
             LOG.warning("feed %s failed (%s); backing off %.0fs before its next poll", feed_url, exc, delay)
-            yield beam.pvalue.TaggedOutput(
-                DEAD_LETTER,
-                DeadLetter(stage=STAGE, error_kind=exc.kind, error=str(exc), input=feed_url, feed_url=feed_url),
-            )
+            yield beam.pvalue.TaggedOutput(DEAD_LETTER, isolation.dead_letter(STAGE, exc, element))
             return
         feed_state.failures = 0
         feed_state.next_due = clock + self._config.interval_s
-        for item in items:
-            self._items_seen.inc()
-            key = entry_key(item)
-            if key in feed_state.seen:
-                self._items_repeated.inc()
-                continue
-            feed_state.remember(key, now.timestamp(), self._config.remember_entries)
-            yield item
+        fresh = []
+        for key, item in keyed:
+            repeated = key in feed_state.seen
+            # Every sighting refreshes the entry: the entries still in the feed are never forgotten.
+            feed_state.remember(key, now.timestamp(), self._config.remember_entries, keep=len(keyed))
+            if not repeated:
+                fresh.append(item)
         state.write(feed_state)
+        # Counted last, when nothing can fail any more: the accounting sees exactly what is emitted.
+        self._read.inc()
+        self._items_seen.inc(len(keyed))
+        self._items_repeated.inc(len(keyed) - len(fresh))
+        yield from fresh
 
     def _poll(self, feed_url: str, feed_state: FeedState, now: datetime) -> list[FeedItem]:
         assert self._client is not None, "setup() was not called"
@@ -102,7 +107,7 @@ class PollFeedFn(beam.DoFn):
             self._unchanged.inc()
             return []
         content_type = response.headers.get("content-type")
-        parsed = parse_feed(response.body, feed_url, content_type, now)
+        parsed = parse_feed(response.body, feed_url, content_type, now, base_url=response.url)
         # Validators and hash only from a body that parsed cleanly: after a broken or cut-off
         # response, a server that keeps its ETag would answer 304 to every later poll, and the
         # entries the body lost would be missed until the feed changed. The entries already
@@ -133,16 +138,17 @@ class PollFeeds(beam.PTransform):
     """Feed URLs (or ticks of feed URLs) -> FeedItems, with a dead-letter output.
 
     Input: a PCollection of feed URLs; each element is one poll request.
-    Output: a DoOutputsTuple with the main FeedItems and ``dead_letter``.
+    Output: a ``StageOutput``: ``main`` FeedItems and the feeds' ``dead_letter``.
     """
 
     def __init__(self, config: PollConfig):
         super().__init__()
         self._config = config
 
-    def expand(self, feed_urls):
-        return (
+    def expand(self, feed_urls) -> StageOutput:
+        polled = (
             feed_urls
             | "KeyByFeed" >> beam.Map(lambda url: (url, None)).with_output_types(tuple[str, Any])
             | "Poll" >> beam.ParDo(PollFeedFn(self._config)).with_outputs(DEAD_LETTER, main="items")
         )
+        return from_tagged(polled, "items")

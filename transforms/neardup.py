@@ -33,7 +33,10 @@ from akhbar.lib.neardup import (
     route_keys,
 )
 from akhbar.transforms import counters
+from akhbar.transforms.isolation import flatten_dead_letters, per_item
+from akhbar.transforms.outputs import DEAD_LETTER, StageOutput
 
+STAGE = "dedup_near"
 POLICIES = ("keep", "drop")
 DUPLICATES_COUNTER = "near"  # counted as counters.DUPLICATES_PREFIX + "near" when the policy drops
 
@@ -66,6 +69,7 @@ class FingerprintFn(beam.DoFn):
     def setup(self) -> None:
         self._hasher = MinHasher(self._config.num_perm, self._config.seed)
 
+    @per_item(STAGE)
     def process(self, article) -> Iterator[tuple]:
         yield article, article_fingerprint(article, self._config, self._hasher)
 
@@ -96,6 +100,7 @@ class ApplyPolicyFn(beam.DoFn):
         self._dropped = counters.counter(counters.DUPLICATES_PREFIX + DUPLICATES_COUNTER)
         self._linked = counters.counter("near_duplicates_linked")
 
+    @per_item(STAGE)
     def process(self, element: tuple, matches: dict | None = None) -> Iterator:
         article, match = element if matches is None else (element, matches.get(element.article_id))
         annotated = annotate(article, match)
@@ -218,7 +223,10 @@ def best_of_shards(element: tuple[str, Iterable[tuple]]) -> tuple:
 
 
 class DedupNear(beam.PTransform):
-    """Articles -> articles with ``story_id``, ``duplicate_of`` and ``near_dup_score``.
+    """Articles -> a ``StageOutput``: ``main`` articles with ``story_id``, ``duplicate_of`` and ``near_dup_score``.
+
+    A near-duplicate is linked (or, under ``drop``, counted), never dead-lettered: ``dead_letter`` holds the
+    articles the stage itself failed on.
 
     Batch clusters all articles of the run together. Streaming routes each
     article to a few index shards (``route_keys``), matches it there against
@@ -232,8 +240,11 @@ class DedupNear(beam.PTransform):
         self._streaming = streaming
         self._config = replace(config, max_gap_s=float(opts.ttl_s))
 
-    def expand(self, articles):
-        with_fp = articles | "Fingerprint" >> beam.ParDo(FingerprintFn(self._config))
+    def expand(self, articles) -> StageOutput:
+        fingerprinted = articles | "Fingerprint" >> beam.ParDo(FingerprintFn(self._config)).with_outputs(
+            DEAD_LETTER, main="pairs"
+        )
+        with_fp = fingerprinted.pairs
         if not self._streaming:
             matches = (
                 with_fp
@@ -241,18 +252,25 @@ class DedupNear(beam.PTransform):
                 | "AllFingerprints" >> beam.combiners.ToList()
                 | "ClusterStories" >> beam.ParDo(ClusterAllFn(self._config, self._opts.model_path))
             )
-            return articles | "ApplyPolicy" >> beam.ParDo(
-                ApplyPolicyFn(self._opts.policy), matches=beam.pvalue.AsSingleton(matches)
+            annotated = (
+                with_fp
+                | "ArticlesOnly" >> beam.Map(lambda pair: pair[0])
+                | "ApplyPolicy" >> beam.ParDo(
+                    ApplyPolicyFn(self._opts.policy), matches=beam.pvalue.AsSingleton(matches)
+                ).with_outputs(DEAD_LETTER, main="articles")
             )
-        shards, routes = self._opts.shards, self._opts.routes
-        return (
-            with_fp
-            | "RouteToShards" >> beam.FlatMap(
-                lambda pair: [(key, pair) for key in route_keys(pair[1], shards, routes)]
-            ).with_output_types(tuple[str, Any])
-            | "MatchInShard" >> beam.ParDo(ShardIndexFn(self._config, self._opts))
-            | "WindowForJoin" >> beam.WindowInto(beam_window.FixedWindows(self._opts.window_s))
-            | "GroupByArticle" >> beam.GroupByKey()
-            | "BestOfShards" >> beam.Map(best_of_shards)
-            | "ApplyPolicy" >> beam.ParDo(ApplyPolicyFn(self._opts.policy))
-        )
+        else:
+            shards, routes = self._opts.shards, self._opts.routes
+            annotated = (
+                with_fp
+                | "RouteToShards" >> beam.FlatMap(
+                    lambda pair: [(key, pair) for key in route_keys(pair[1], shards, routes)]
+                ).with_output_types(tuple[str, Any])
+                | "MatchInShard" >> beam.ParDo(ShardIndexFn(self._config, self._opts))
+                | "WindowForJoin" >> beam.WindowInto(beam_window.FixedWindows(self._opts.window_s))
+                | "GroupByArticle" >> beam.GroupByKey()
+                | "BestOfShards" >> beam.Map(best_of_shards)
+                | "ApplyPolicy" >> beam.ParDo(ApplyPolicyFn(self._opts.policy)).with_outputs(DEAD_LETTER, main="articles")
+            )
+        dead_letters = flatten_dead_letters([fingerprinted[DEAD_LETTER], annotated[DEAD_LETTER]], "Failures")
+        return StageOutput(main=annotated.articles, dead_letter=dead_letters)

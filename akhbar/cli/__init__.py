@@ -1,9 +1,11 @@
 """The ``akhbar`` command line: the only layer that parses argv, prints and exits.
 
     akhbar run --feeds FILE --output DIR [--once | --streaming] [options] [Beam options]
+    akhbar submit --feeds FILE --output DIR --runner RUNNER [options]   (submit and return: launchers)
     akhbar demo [--output DIR] [--streaming --duration S] [options]
     akhbar serve-sample [--port N] [--faults]
-    akhbar eval ner|events|dedup [...]
+    akhbar eval ner|events|dedup|geo [...]
+    akhbar extract FILE_OR_URL... [--url URL] [--json]
     akhbar compact DIR [...]
     akhbar report DIR [...]
 
@@ -20,8 +22,10 @@ from akhbar.cli import logs
 # Each command lives in its own module, imported only when used (so `akhbar --help` does not load Beam).
 COMMANDS = {
     "run": "akhbar.cli.run:run_command",
+    "submit": "akhbar.cli.run:submit_command",
     "demo": "akhbar.cli.run:demo_command",
     "eval": "akhbar.cli.evaluate:main",
+    "extract": "akhbar.cli.extract:main",
     "serve-sample": "akhbar.cli.serve_sample:main",
     "compact": "akhbar.cli.compact:main",
     "report": "akhbar.cli.report:main",

@@ -1,4 +1,4 @@
-"""``akhbar eval ner|events|dedup``: score a model on labeled data and print one JSON object."""
+"""``akhbar eval ner|events|dedup|geo``: score a model on labeled data and print one JSON object."""
 from __future__ import annotations
 
 import argparse
@@ -107,7 +107,42 @@ def eval_dedup(argv: Sequence[str]) -> int:
     return 0
 
 
-KINDS = {"ner": eval_ner, "events": eval_events, "dedup": eval_dedup}
+def eval_geo(argv: Sequence[str]) -> int:
+    from akhbar.lib.evaluation.geo import evaluate, read_labels, read_texts
+    from akhbar.settings import settings
+
+    parser = argparse.ArgumentParser(prog="akhbar eval geo",
+                                     description="Score geocoding (countries, coordinates, event locations) on "
+                                                 "hand-labeled articles; texts are read by docno from --data.")
+    parser.add_argument("--jsonl", required=True, help="labels: data/geo/labels.jsonl or a file in its format")
+    parser.add_argument("--data", default=None,
+                        help="the shared data folder holding ant/ and ant_multisource/ "
+                             "(default: $AKHBAR_SHARED_DATA, else ../shared/data beside the checkout)")
+    parser.add_argument("--ner_model", default=str(NER_MODEL), help="NER model folder (default: shipped)")
+    parser.add_argument("--event_model", default=str(EVENT_MODEL),
+                        help="event model folder, or 'none' to choose event locations without the event type")
+    parser.add_argument("--errors", type=int, default=0, help="list this many errors per mode")
+    args = parser.parse_args(argv)
+    data = args.data or settings().shared_data
+    if data is None:
+        print("akhbar eval geo: pass --data (the folder holding ant/ and ant_multisource/)", file=sys.stderr)
+        return 2
+    try:
+        labels = read_labels(args.jsonl)
+        texts = read_texts(data, [(r["corpus"], r["docno"]) for r in labels])
+    except (OSError, ValueError) as exc:
+        print(f"akhbar eval geo: {exc}", file=sys.stderr)
+        return 2
+    if not labels:
+        print(f"akhbar eval geo: no labeled articles in {args.jsonl}", file=sys.stderr)
+        return 2
+    event_model = None if args.event_model == "none" else args.event_model
+    print(json.dumps(evaluate(labels, texts, args.ner_model, event_model, show_errors=args.errors),
+                     ensure_ascii=False, indent=2))
+    return 0
+
+
+KINDS = {"ner": eval_ner, "events": eval_events, "dedup": eval_dedup, "geo": eval_geo}
 
 
 def main(argv: Sequence[str]) -> int:

@@ -16,16 +16,29 @@ from akhbar.lib import progress
 from akhbar.lib.models import ModelError
 from akhbar.pipelines import ingest
 from akhbar.pipelines.feedlist import FeedListError, read_feed_list
-from akhbar.pipelines.options import UsageError, parse_options
+from akhbar.pipelines.options import UsageError, help_text, parse_options
+from akhbar.pipelines.output import check_output_writable
+from akhbar.pipelines.runners import runs_in_process
 from akhbar.pipelines.summary import RunSummary
 from akhbar.transforms import counters
 
+# Exit codes of `akhbar run` (docs/running.md).
+EXIT_OK = 0
+EXIT_UNBALANCED = 1  # a batch run (or a drained streaming run) whose counters do not add up
+EXIT_NOT_DRAINED = 1  # a streaming run that did not drain after its --duration and was cancelled
+EXIT_USAGE = 2  # bad command line, feed list, model or output location: nothing was fetched
+EXIT_NO_FEED_READ = 3  # the run went through, but not one feed could be read
+
 
 def run_command(argv: Sequence[str]) -> int:
+    if any(arg in ("-h", "--help") for arg in argv):
+        print(help_text())
+        return EXIT_OK
     try:
         opts = parse_options(argv)
-        enrichers = ingest.build_enrichers(opts)  # validates the models before any feed is read
+        enrichers = ingest.check_models(opts)  # validates the models before any feed is read
         feeds = read_feed_list(opts.feeds)
+        check_output_writable(opts.output)  # before the progress display and any fetch
         if opts.view_as(StandardOptions).streaming:
             print(streaming_banner(opts.duration), flush=True)
         # The counters are only readable at the end; meanwhile show the rows appearing under --output.
@@ -33,20 +46,49 @@ def run_command(argv: Sequence[str]) -> int:
             result, seconds = ingest.run(opts, feeds, enrichers)
     except (UsageError, FeedListError, ModelError) as exc:
         print(f"akhbar run: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except ingest.Interrupted:
         print(f"stopped; the files written so far are complete: {opts.output}", flush=True)
-        _leave(0)
+        _leave(EXIT_OK)
     except ingest.DrainTimeout as exc:
         print(f"akhbar run: {exc}: {opts.output}", file=sys.stderr, flush=True)
-        _leave(1)
+        _leave(EXIT_NOT_DRAINED)
     summary = RunSummary(counters.query_counters(result), opts.output, seconds)
     print(summary.render())
+    if summary.no_feed_read:
+        print("akhbar run: no feed could be read; see the dead letters for each feed's error", file=sys.stderr)
+        return EXIT_NO_FEED_READ
     # A batch run, or a streaming run that drained after its --duration, has seen every item through.
     drained = not opts.view_as(StandardOptions).streaming or opts.duration
     if drained and not summary.balanced:
         print("akhbar run: the counters do not balance; see the summary above", file=sys.stderr)
-        return 1
+        return EXIT_UNBALANCED
+    return EXIT_OK
+
+
+def submit_command(argv: Sequence[str]) -> int:
+    """``akhbar submit``: check the options, models and feed list, submit the job and return at once.
+
+    What a launcher runs (Dataflow's flex template: deploy/dataflow/launch.py); ``akhbar run``
+    waits for the job and prints its account instead.
+    """
+    if any(arg in ("-h", "--help") for arg in argv):
+        print(help_text("akhbar submit"))
+        return EXIT_OK
+    try:
+        opts = parse_options(argv)
+        enrichers = ingest.check_models(opts)
+        feeds = read_feed_list(opts.feeds)
+        check_output_writable(opts.output)
+        result = ingest.submit(opts, feeds, enrichers)
+    except (UsageError, FeedListError, ModelError) as exc:
+        print(f"akhbar submit: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if runs_in_process(opts):  # a local runner's job would die with this process: see it through
+        result.wait_until_finish()
+    job_id = getattr(result, "job_id", None)
+    print(f"submitted {len(feeds)} feeds into {opts.output}: job {job_id() if callable(job_id) else 'started'} "
+          f"({type(result).__name__}, state {result.state})")
     return 0
 
 

@@ -13,8 +13,13 @@ import re
 import unicodedata
 
 __all__ = [
+    "ARABIC_DIGITS",
     "ARABIC_LETTER",
+    "ARABIC_SCRIPT",
     "PROCLITICS",
+    "MARK_CHARS",
+    "TASHKEEL",
+    "TATWEEL",
     "arabic_ratio",
     "detect_language",
     "normalize_arabic",
@@ -22,12 +27,16 @@ __all__ = [
     "strip_proclitic",
     "text_hash",
     "text_key",
+    "UNSPACED_SCRIPT",
+    "word_count",
 ]
 
 # Harakat, tanween, shadda, sukun, superscript alef, Quranic annotation marks (combining marks only).
 MARK_CHARS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed"
 TASHKEEL = re.compile(f"[{MARK_CHARS}]")
 TATWEEL = "\u0640"
+# Arabic-Indic and Eastern Arabic-Indic digits (a character-class range): keys read them as ASCII.
+ARABIC_DIGITS = "\u0660-\u0669\u06f0-\u06f9"
 # Zero-width and bidi formatting characters: invisible, but they split words and keys.
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad\u061c]")
 _LETTER_MAP = str.maketrans(
@@ -53,7 +62,19 @@ ARABIC_LETTER = re.compile(
     "[\u0621-\u063a\u0641-\u064a\u066e-\u066f\u0671-\u06d3\u06d5\u06ee-\u06ef"
     "\u06fa-\u06fc\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufefc]"
 )
+# Every code point of the Arabic script's blocks (letters, marks, digits, punctuation, Arabic Supplement and
+# Extended-A, presentation forms), for character classes: "[" + ARABIC_SCRIPT + "]".
+ARABIC_SCRIPT = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
 _ANY_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+# Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, kana, CJK ideographs,
+# halfwidth katakana. Word counts and token bags treat their characters apart.
+UNSPACED_SCRIPT = re.compile(
+    "[\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uf900-\ufaff\uff66-\uff9f]"
+)
+_UNSPACED_RUN = re.compile(UNSPACED_SCRIPT.pattern + "+")
+# A whitespace-separated token that holds a letter or digit.
+_WORD_TOKEN = re.compile(r"[^\s\w]*\w\S*", re.UNICODE)
 
 # Proclitic strings (conjunction, preposition, article and their combinations), in normalized
 # spelling, longest first: the one list that NER features and near-dup stems both use.
@@ -72,7 +93,10 @@ def normalize_arabic(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = INVISIBLE.sub("", text)
     text = TASHKEEL.sub("", text).replace(TATWEEL, "")
-    return text.translate(_LETTER_MAP)
+    text = text.translate(_LETTER_MAP)
+    # A removed tatweel or invisible mark may have stood between a letter and a combining accent
+    # ("e\u0640\u0301"): compose once more, so that normalising twice changes nothing.
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
 
 
 def proclitic_stems(word: str, min_stem: int = 2) -> list[str]:
@@ -108,3 +132,14 @@ def arabic_ratio(text: str) -> float:
 def detect_language(text: str, threshold: float = 0.5) -> str:
     """'ar' when most letters are Arabic, else 'other': enough to route non-Arabic feeds."""
     return "ar" if arabic_ratio(text) >= threshold else "other"
+
+
+def word_count(text: str) -> int:
+    """Words in `text`, script-aware: whitespace tokens that hold a letter or digit, plus one
+    word per two characters of scripts written without spaces (Chinese, Japanese, Thai, ...),
+    so a prose test works on every page."""
+    words = len(_WORD_TOKEN.findall(text))
+    if UNSPACED_SCRIPT.search(text):
+        for run in _UNSPACED_RUN.findall(text):
+            words += max(1, len(run) // 2) - 1  # the run already counted as (part of) one token
+    return words

@@ -3,19 +3,85 @@
 The page's main text wins unless the feed carries more of the article; the
 article records which text it carries (``text_source``) and why
 (``fetch_error``). Publication time comes from the feed, else the page, else
-the fetch time (``published_source``), always in UTC.
+the fetch time (``published_source``), always in UTC; a date that cannot be a
+publication date (before 1990, or more than a day after the fetch) is not used.
+Text fields are capped (``FIELD_LIMITS``), so one hostile item cannot take the
+memory of a worker or of the models after it. The article's identity is
+``akhbar.lib.identity.item_identity``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from akhbar.core.text import detect_language, text_hash, text_key
-from akhbar.core.urls import article_id, canonical_url
+from akhbar.core.urls import InvalidURL, article_id
 from akhbar.lib.extract import ExtractedPage, ExtractionError, extract_article
+from akhbar.lib.identity import item_identity, item_url
 from akhbar.lib.web.charset import decode_bytes
+from akhbar.lib.web.guard import MAX_URL_CHARS
 from akhbar.lib.web.http import HttpClient, HttpConfig
 from akhbar.schemas.records import Article, FeedItem
+
+# Caps, in characters, on what an article row may carry. A longer value is cut at the
+# cap (and counted by the pipeline); real articles stay far below them.
+FIELD_LIMITS: dict[str, int] = {
+    "title": 1_000,
+    "author": 500,
+    "outlet": 500,
+    "guid": 2_048,
+    "summary": 20_000,
+    "text": 200_000,
+}
+
+# Publication dates outside [EARLIEST_PUBLICATION, fetch time + FUTURE_TOLERANCE] are not believed.
+EARLIEST_PUBLICATION = datetime(1990, 1, 1, tzinfo=timezone.utc)
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def cap_field(value: str | None, field: str) -> tuple[str | None, bool]:
+    """``value`` cut to ``FIELD_LIMITS[field]`` characters, and whether it was cut."""
+    limit = FIELD_LIMITS[field]
+    if value is None or len(value) <= limit:
+        return value, False
+    return value[:limit].rstrip(), True
+
+
+def plausible_publication_time(value: datetime | None, fetched_at: datetime) -> datetime | None:
+    """``value`` in UTC when it can be a publication date, else None.
+
+    The one rule for dates from feeds and pages: before 1990-01-01 or more than a
+    day after the fetch is implausible (year-1 and year-9999 dates, unset clocks,
+    timestamps in the wrong unit). A time without a zone is taken as UTC.
+    """
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    value = value.astimezone(timezone.utc)
+    if value < EARLIEST_PUBLICATION or value > fetched_at + FUTURE_TOLERANCE:
+        return None
+    return value
+
+
+def publication_time(feed_time: datetime | None, page_time: datetime | None,
+                     fetched_at: datetime) -> tuple[datetime, str]:
+    """(time, published_source): the feed's date, else the page's, else the fetch time.
+
+    A date that is present but implausible is skipped; when none is left the fetch
+    time is used and the source says why: ``fetched_implausible`` (a date was there
+    but could not be right) or ``fetched`` (there was none).
+    """
+    implausible = False
+    for value, source in ((feed_time, "feed"), (page_time, "page")):
+        if value is None:
+            continue
+        checked = plausible_publication_time(value, fetched_at)
+        if checked is not None:
+            return checked, source
+        implausible = True
+    return fetched_at, "fetched_implausible" if implausible else "fetched"
 
 
 @dataclass(frozen=True)
@@ -25,12 +91,7 @@ class FetchConfig:
     keep_non_arabic: bool = False
 
 
-def article_url(item: FeedItem) -> str | None:
-    if item.link:
-        return item.link
-    if item.guid and item.guid.startswith(("http://", "https://")):
-        return item.guid
-    return None
+article_url = item_url
 
 
 def strip_leading_title(text: str, titles: list[str | None]) -> str:
@@ -65,31 +126,46 @@ def choose_text(item: FeedItem, page: ExtractedPage | None) -> tuple[str, str] |
 
 def build_article(
     item: FeedItem,
-    url: str,
+    url: str | None,
     text: str,
     text_source: str,
     page: ExtractedPage | None,
     fetch_error: str | None,
     fetched_at: datetime,
+    on_truncate: Callable[[str], None] | None = None,
 ) -> Article:
-    """An Article with its keys: canonical URL, stable id, normalized text hash, UTC times."""
-    canonical = canonical_url(url)
-    if item.published is not None:
-        published, published_source = item.published, "feed"
-    elif page is not None and page.published is not None:
-        published, published_source = page.published, "page"
-    else:
-        published, published_source = fetched_at, "fetched"
-    title = item.title or (page.title if page else None)
+    """An Article with its keys: identity (canonical URL), stable id, normalized text hash, UTC times.
+
+    ``url`` is the page's URL, None for an item without a usable link: then its
+    feed-scoped identity stands in the ``url`` column too. Fields longer than
+    ``FIELD_LIMITS`` are cut before any key is computed; ``on_truncate(field)`` is
+    called for each one. Raises ``InvalidURL`` for a URL that has no canonical form.
+    """
+    if url is not None and len(url) > MAX_URL_CHARS:
+        raise InvalidURL(f"URL longer than {MAX_URL_CHARS} characters: {url[:200]!r}...")
+    canonical = item_identity(item, url)
+    published, published_source = publication_time(item.published, page.published if page else None, fetched_at)
+    fields = {
+        "title": item.title or (page.title if page else None),
+        "outlet": item.outlet,
+        "guid": item.guid,
+        "summary": item.summary,
+        "text": text,
+    }
+    for name, value in fields.items():
+        fields[name], cut = cap_field(value, name)
+        if cut and on_truncate is not None:
+            on_truncate(name)
+    title, text = fields["title"], fields["text"] or ""
     return Article(
         article_id=article_id(canonical),
-        url=url,
+        url=url or canonical,
         canonical_url=canonical,
         feed_url=item.feed_url,
-        outlet=item.outlet,
-        guid=item.guid,
+        outlet=fields["outlet"],
+        guid=fields["guid"],
         title=title,
-        summary=item.summary,
+        summary=fields["summary"],
         text=text,
         text_source=text_source,
         fetch_error=fetch_error,
@@ -101,8 +177,6 @@ def build_article(
     )
 
 
-
-
 def fetch_page(client: HttpClient, url: str) -> ExtractedPage:
     """Fetch, decode and extract one article page; raises FetchError or ExtractionError."""
     response = client.get(url)
@@ -110,5 +184,6 @@ def fetch_page(client: HttpClient, url: str) -> ExtractedPage:
     return extract_article(html, response.url)
 
 
-__all__ = ["ExtractionError", "FetchConfig", "article_url", "build_article", "choose_text", "fetch_page",
+__all__ = ["EARLIEST_PUBLICATION", "FIELD_LIMITS", "FUTURE_TOLERANCE", "ExtractionError", "FetchConfig", "article_url",
+           "build_article", "cap_field", "choose_text", "fetch_page", "plausible_publication_time", "publication_time",
            "strip_leading_title"]

@@ -21,6 +21,8 @@ class Enricher(abc.ABC):
     columns: tuple[str, ...] = ()
     batch_size: int = 16
     model_id: str = ""
+    # Columns this enricher reads from other branches: it then runs after they are joined.
+    needs: tuple[str, ...] = ()
 
     @abc.abstractmethod
     def load(self) -> None:

@@ -1,32 +1,68 @@
-"""Main-text extraction for Arabic news pages.
+"""Main-text extraction of news pages, tuned for Arabic sites.
 
-trafilatura finds the article body well, but on Arabic sites it keeps inline
-"شاهد أيضاً:" link lines and comment-form headings, and sometimes related-news
-lists (see docs: beam-notes "Extraction"). `strip_arabic_boilerplate` removes
-those line by line after trafilatura.
+One parse per page (lxml, comments and processing instructions dropped: a
+``<!-- -->`` between two text nodes otherwise cuts the text after it), then:
+
+1. trafilatura finds the body: first its main extractor alone (``fast``), and
+   the full cascade (readability/justext comparison, recall retry) only when
+   that result fails the checks below; tables are kept (some sites lay the
+   body out in one), comments are not.
+2. `akhbar.lib.related` drops related-article and see-also lines, decided on
+   the page's structure (short lines that are mostly links to other articles
+   of the same site, their labels, lists of them), in any wording.
+3. `akhbar.lib.boilerplate` drops what its Arabic wording gives away (see-also
+   and share lines, comment and related-news headings).
+
+The checks a result must pass cannot be met by boilerplate alone: it must hold
+``min_chars`` characters of prose (lines of six or more words, counted
+script-aware so Chinese or Japanese pages pass), and it must cover most of the
+page's largest block of paragraph prose. A paywall notice or a "for personal
+use only" line is prose, but it does not cover the article's paragraphs, so
+the next mode is tried: the full cascade, then trafilatura's recall mode, then
+that paragraph block itself.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import datetime
 
 import lxml.html
 import trafilatura
 from lxml import etree
+from trafilatura.settings import Extractor
 
-from akhbar.core.text import normalize_arabic
+from akhbar.core.text import detect_language, text_key, word_count
+from akhbar.lib.boilerplate import strip_arabic_boilerplate
+from akhbar.lib.pagemeta import page_published, page_title
+from akhbar.lib.related import PageLines, drop_related_lines, visible_text
+from akhbar.lib.web.charset import decode_bytes
 
-__all__ = ["ExtractedPage", "ExtractionError", "extract_article", "strip_arabic_boilerplate"]
+__all__ = [
+    "ExtractedPage",
+    "ExtractionError",
+    "extract_article",
+    "extract_bytes",
+    "extract_tree",
+    "parse_html",
+    "strip_arabic_boilerplate",
+]
 
 # A 10 MB page extracts in a few seconds; beyond this the tail is cut (article
 # text sits near the top, the tail of a huge page is scripts and listings).
 DEFAULT_MAX_CHARS = 10_000_000
-# On pages above this size trafilatura's metadata pass (author, licence, ...) and
-# its justext/readability fallbacks dominate the run time (35 s on a 10 MB link
-# farm); there it runs once, in fast mode, and title/date come from our lookups.
+# Above this size only the fast pass runs: trafilatura's comparison with
+# readability/justext dominates the run time on a multi-megabyte link farm.
 _LARGE_PAGE_CHARS = 2_000_000
+# A result must hold this share of the tokens of the page's largest paragraph block.
+MIN_COVERAGE = 0.5
+# A result of which more than this share was related-article lines is a listing page
+# or a sidebar that the extractor took for the body.
+MAX_LISTING = 0.3
 
 
 @dataclass(frozen=True)
@@ -34,277 +70,87 @@ class ExtractedPage:
     text: str  # main article text, paragraphs joined by "\n"
     title: str | None
     published: datetime | None  # tz-aware UTC; a date-only value is midnight UTC
-    method: str  # "trafilatura" or "trafilatura+fallback" (recall mode / <p> runs)
+    # "trafilatura" (the fast pass), "trafilatura+fallback" (the full cascade, recall
+    # mode or the page's largest paragraph block)
+    method: str
+
+    @property
+    def language(self) -> str:
+        """"ar" when most letters of the title and text are Arabic, else "other" (detect_language)."""
+        return detect_language(f"{self.title or ''}\n{self.text}")
 
 
 class ExtractionError(Exception):
     """No article-like text could be extracted from a page."""
 
 
-# --- Arabic boilerplate ---------------------------------------------------------
-
-# Bullets, arrows, dashes and quotes that sites put before "read also" links.
-_LEAD = re.compile(r"^[\W\d_]+")
-
-
-def _pattern(pattern: str, flags: int = 0) -> re.Pattern[str]:
-    """A line pattern, folded like the lines it is matched against (see ``_normalize``)."""
-    return re.compile(normalize_arabic(pattern), flags)
-
-
-_SEP = r"[\s:：\-–—|»«›‹>•*.،]*"
-
-_SEE_ALSO = _pattern(r"^(?:شاهد|شاهدوا|اقرا|اقراوا|طالع|طالعوا)\s+(?:ايضا|كذلك)(?=\W|$)")
-_SEE_ALSO_SEPARATED = _pattern(_SEE_ALSO.pattern + r"\s*[:：\-–—|»«]")
-_SEE_ALSO_BARE = _pattern(_SEE_ALSO.pattern + _SEP + "$")
-_HEADING_END = _SEP + r"(?:\(\d+\))?" + _SEP + "$"
-_RELATED_HEADING = _pattern(
-    r"^(?:"
-    r"(?:اخبار|مواضيع|موضوعات|مقالات|قصص|تقارير)\s+(?:ذات\s+صل[ةه]|متعلق[ةه]|مشابه[ةه])"
-    r"|الاكثر\s+(?:قراء[ةه]|مشاهد[ةه]|تداولا|تعليقا|شيوعا)"
-    r"|(?:قد\s+)?(?:يهمك|يعجبك|يهمكم)(?:\s+ايضا)?"
-    r"|اخترنا\s+لك|المزيد\s+من\s+الاخبار"
-    r")" + _HEADING_END
-)
-_COMMENT_HEADING = _pattern(
-    r"^(?:"
-    r"(?:اضف|اضاف[ةه]|اترك|اكتب|ارسل)\s+(?:تعليقا|تعليق|تعليقك)(?:\s+جديدا?)?"
-    r"|(?:ال)?تعليقات|عدد\s+التعليقات|شارك\s+برايك"
-    r")" + _HEADING_END
-)
-_SHARE = _pattern(
-    r"^(?:شارك|شاركوا|شاركي|مشارك[ةه])"
-    r"(?:\s+(?:المقال|الخبر|الموضوع|هذا\s+الخبر|هذا\s+المقال|هذه\s+الصفح[ةه]))?"
-    r"\s*(?:على|عبر)(?=\W|$)"
-)
-_SOCIAL = _pattern(
-    r"فيسبوك|فيس\s*بوك|تويتر|واتساب|واتس\s*اب|تلغرام|تيليجرام|انستغرام|يوتيوب|لينكد"
-    r"|facebook|twitter|whatsapp|telegram|instagram|youtube",
-    re.I,
-)
-_FOLLOW = _pattern(r"^(?:تابعونا|تابعنا|تابعوا|تابعوني)\s*(?:على|عبر|في)(?=\W|$)")
-_AD = _pattern(r"^(?:اعلان|اعلانات|مساح[ةه]\s+اعلاني[ةه]|advertisement)" + _SEP + "$", re.I)
-_SENTENCE_END = re.compile(r"[.!?؟…]\s*[\"'»”)]?\s*$")
-
-
-def _normalize(line: str) -> str:
-    """Fold the spellings a pattern must not care about (``normalize_arabic``: tanween and
-    other diacritics, tatweel, hamza seats, ya and ta marbuta, presentation forms, bidi
-    marks), then the bullets before the line. The patterns are folded the same way."""
-    line = _LEAD.sub("", normalize_arabic(line).strip())
-    return re.sub(r"\s+", " ", line).strip().lower()
-
-
-def _is_headline_like(line: str) -> bool:
-    """Short line without a sentence end: a list item or link, not body prose."""
-    stripped = line.strip()
-    return len(stripped) <= 160 and not _SENTENCE_END.search(stripped)
-
-
-def _is_see_also(norm: str, raw: str) -> bool:
-    # "شاهد أيضا المواطنون ..." can be prose; a separator or a headline shape is a link.
-    if not _SEE_ALSO.match(norm):
-        return False
-    return bool(_SEE_ALSO_SEPARATED.match(norm)) or _is_headline_like(raw)
-
-
-def _is_noise_line(norm: str) -> bool:
-    if _AD.match(norm):
-        return True
-    if _SHARE.match(norm) and (len(norm) <= 60 or _SOCIAL.search(norm)):
-        return True
-    return bool(_FOLLOW.match(norm)) and len(norm) <= 150
-
-
-def _skip_list(lines: list[str], start: int, limit: int = 12) -> int:
-    """Index after the run of headline-like lines starting at `start`."""
-    i, taken = start, 0
-    while i < len(lines) and taken < limit:
-        if lines[i].strip():
-            if not _is_headline_like(lines[i]):
-                break
-            taken += 1
-        i += 1
-    return i
-
-
-def _starts_trailing_block(kept: list[str], rest: list[str]) -> bool:
-    """After a related-news heading and its list: is what follows page furniture
-    (only headline-like lines, or less than half as much text as the article
-    so far) rather than more article?"""
-    rest = [ln for ln in rest if ln.strip()]
-    if all(_is_headline_like(ln) for ln in rest):
-        return True
-    return 2 * sum(map(len, rest)) < sum(map(len, kept))
-
-
-def strip_arabic_boilerplate(text: str) -> str:
-    """Line-level cleanup of Arabic page boilerplate after trafilatura.
-
-    Drops "شاهد/اقرأ أيضاً" link lines (a bare marker also takes the link lines
-    right after it), share/follow lines and a lone "إعلان". A comment heading
-    ("أضف تعليقاً", "التعليقات") cuts everything after it: comments come last and
-    are excluded anyway. A related-news / most-read heading ("أخبار ذات صلة",
-    "الأكثر قراءة") drops its headline list, and everything after it when that
-    is a trailing block (see _starts_trailing_block); mid-article, the article
-    continues. Spelling variants (hamza, tanween, tatweel, ة/ه) and trailing
-    colons, dashes or counts all match.
-    """
-    lines = text.splitlines()
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        raw = lines[i]
-        norm = _normalize(raw)
-        if not norm:
-            # Keep blank lines and figures; drop bare symbols (a lone "»" from a link).
-            if not raw.strip() or any(ch.isdigit() for ch in raw):
-                out.append(raw)
-            i += 1
-        elif _COMMENT_HEADING.match(norm):
-            break
-        elif _RELATED_HEADING.match(norm):
-            i = _skip_list(lines, i + 1)
-            if _starts_trailing_block(out, lines[i:]):
-                break
-        elif _is_see_also(norm, raw):
-            # A bare marker ("شاهد أيضاً:") heads a list of links on the next lines.
-            bare = _SEE_ALSO_BARE.match(norm)
-            i = _skip_list(lines, i + 1, limit=5) if bare else i + 1
-        elif _is_noise_line(norm):
-            i += 1
-        else:
-            out.append(raw)
-            i += 1
-    return _tidy("\n".join(out))
-
-
-def _tidy(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines()]
-    return "\n".join(ln for ln in lines if ln)
-
-
-# --- metadata -------------------------------------------------------------------
-
-_DATE_META = (
-    "article:published_time",
-    "og:published_time",
-    "og:article:published_time",
-    "datepublished",
-    "pubdate",
-    "publishdate",
-    "date",
-    "dc.date.issued",
-    "dcterms.created",
-    "sailthru.date",
-    "parsely-pub-date",
-)
-
-
-def _parse_datetime(value: str) -> datetime | None:
-    """ISO-8601 value -> aware UTC datetime; naive values are taken as UTC."""
-    value = value.strip()
-    if not value:
-        return None
-    if value[-1] in "Zz":  # Python 3.10's fromisoformat does not read "Z"
-        value = value[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            parsed = datetime.combine(date.fromisoformat(value[:10]), time())
-        except ValueError:
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
-
-
-_JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
-
-
-def _published_from_tree(tree: lxml.html.HtmlElement) -> datetime | None:
-    """Publication time from <meta>, JSON-LD and <time datetime>, which carry a
-    time zone (htmldate, via trafilatura, gives a date only)."""
-    metas: dict[str, str] = {}
-    for meta in tree.iter("meta"):
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
-        content = meta.get("content")
-        if key and content and key not in metas:
-            metas[key] = content
-    for key in _DATE_META:
-        if key in metas and (parsed := _parse_datetime(metas[key])):
-            return parsed
-    for script in tree.xpath("//script[@type='application/ld+json']"):
-        found = _JSONLD_DATE.search(script.text or "")
-        if found and (parsed := _parse_datetime(found.group(1))):
-            return parsed
-    for node in tree.iter("time"):
-        if node.get("datetime") and (parsed := _parse_datetime(node.get("datetime", ""))):
-            return parsed
-    return None
-
-
-# --- extraction ---------------------------------------------------------------
+# --- parsing --------------------------------------------------------------------
 
 _HTML_MARKER = re.compile(
     r"<\s*(?:!doctype\s+html|html|head|body|meta|title|div|p|article|h[1-6]|section|main)\b", re.I
 )
-_COMMON = dict(
-    include_comments=False,
-    include_tables=False,
-    include_images=False,
-    include_links=False,
-    output_format="python",
-)
+_XML_DECLARATION = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
+# Comments and processing instructions are not page text, and an HtmlComment node
+# in the tree breaks trafilatura's readability fallback.
+_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False)
 
 
-def _parse(html: str, where: str) -> lxml.html.HtmlElement:
+def parse_html(html: str, where: str = "page") -> lxml.html.HtmlElement:
+    """The page's element tree, without comments; ExtractionError when it is not HTML."""
     if "\x00" in html[:4096] or not _HTML_MARKER.search(html[:65536]):
         raise ExtractionError(f"not an HTML document: {where}")
     # lxml rejects str input that carries an encoding declaration.
-    html = re.sub(r"^\ufeff?\s*<\?xml[^>]*\?>", "", html, count=1)
+    html = _XML_DECLARATION.sub("", html, count=1)
     try:
-        tree = lxml.html.document_fromstring(html)
+        return lxml.html.document_fromstring(html, parser=_PARSER)
     except (etree.ParserError, ValueError) as err:
         raise ExtractionError(f"unparsable HTML in {where}: {err}") from err
-    return tree
 
 
-def _run_trafilatura(
-    tree: lxml.html.HtmlElement, url: str | None, **options: bool
-) -> tuple[str, str | None, str | None]:
-    """(text, title, date) from trafilatura; empty text when it finds nothing."""
-    doc = trafilatura.bare_extraction(tree, url=url, **_COMMON, **options)
-    if doc is None:
-        return "", None, None
-    return doc.text or "", doc.title, doc.date
+# --- trafilatura ----------------------------------------------------------------
+
+@functools.cache
+def _extractor(fast: bool = False, favor_recall: bool = False) -> Extractor:
+    """trafilatura's options for one mode, built once per process (building them reads its
+    configuration each time): comments off, tables on, no metadata (read from our tree)."""
+    return Extractor(
+        output_format="python", fast=fast, recall=favor_recall, comments=False, tables=True,
+        images=False, links=False, with_metadata=False,
+    )
 
 
-def _link_texts(tree: lxml.html.HtmlElement) -> set[str]:
-    return {" ".join(a.text_content().split()) for a in tree.iter("a")} - {""}
+def _trafilatura(tree: lxml.html.HtmlElement, url: str | None, **mode: bool) -> str:
+    """trafilatura's main text in one mode; "" when it finds none."""
+    options = copy.copy(_extractor(**mode))
+    options.url = options.source = url
+    doc = trafilatura.bare_extraction(tree, options=options)
+    return (doc.text or "") if doc is not None else ""
+
+
+# --- checks ---------------------------------------------------------------------
 
 
 def _prose_length(text: str, link_texts: set[str]) -> int:
-    """Characters in sentence-like lines (6+ words, not a link's text): menus and
-    headline lists, which trafilatura's recall mode returns, are not an article."""
+    """Characters in sentence-like lines (six words or more, counted script-aware, and
+    not a link's text): menus and headline lists are not an article."""
     return sum(
         len(line)
         for line in text.splitlines()
-        if len(line.split()) >= 6 and " ".join(line.split()) not in link_texts
+        if word_count(line) >= 6 and " ".join(line.split()) not in link_texts
     )
 
 
 def _paragraph_text(p: lxml.html.HtmlElement) -> str:
     """Text of a <p>, or "" when it is mostly link text (a headline list item)."""
-    text = " ".join(p.text_content().split())
-    linked = sum(len(" ".join(a.text_content().split())) for a in p.iter("a"))
+    text = visible_text(p)
+    linked = sum(len(visible_text(a)) for a in p.iter("a"))
     return "" if linked * 2 > len(text) else text
 
 
-def _longest_paragraph_run(tree: lxml.html.HtmlElement) -> str:
-    """Text of the container holding the most <p> text: a last resort for pages
-    that trafilatura rejects (e.g. bodies it deems too short or link-heavy)."""
+def _largest_paragraph_block(tree: lxml.html.HtmlElement) -> str:
+    """Text of the element whose <p> children hold the most non-link text: on a news
+    page, the article's paragraphs. The reference the checks compare with, and the
+    last resort when trafilatura finds nothing article-like."""
     best, best_len = "", 0
     for parent in dict.fromkeys(p.getparent() for p in tree.iter("p")):
         if parent is None:
@@ -317,6 +163,72 @@ def _longest_paragraph_run(tree: lxml.html.HtmlElement) -> str:
     return best
 
 
+def _coverage(text: str, reference: Counter[str]) -> float:
+    """Share of the reference's tokens (with multiplicity) that `text` holds."""
+    total = sum(reference.values())
+    if not total:
+        return 1.0
+    found = Counter(text_key(text).split())
+    return sum((reference & found).values()) / total
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    text: str  # cleaned
+    method: str
+    listing: float  # share of the raw text that was related-article lines
+
+
+def _candidate(raw: str, method: str, lines: PageLines) -> _Candidate:
+    """A cleaned extraction: without the page's related-article lines, then without lexical boilerplate."""
+    without_related = drop_related_lines(raw, lines.related(raw))
+    listing = 1 - len(without_related) / len(raw) if raw else 0.0
+    return _Candidate(strip_arabic_boilerplate(without_related), method, listing)
+
+
+class _Checks:
+    """The checks a candidate must pass, for one page. None of them is met by boilerplate
+    prose alone (see the module docstring)."""
+
+    def __init__(self, min_chars: int, link_texts: set[str], block: str):
+        self.min_chars = min_chars
+        self.link_texts = link_texts
+        self.block = block  # the page's largest paragraph block
+        self._reference: Counter[str] | None = None  # its tokens, when first needed
+        self._prose: dict[str, int] = {}
+
+    def prose(self, text: str) -> int:
+        if text not in self._prose:
+            self._prose[text] = _prose_length(text, self.link_texts)
+        return self._prose[text]
+
+    def misses_block(self, text: str) -> bool:
+        """True when the page's paragraph block is larger than `text` and `text` holds
+        less than half of it: the extractor kept something else than the article."""
+        if len(self.block) <= len(text):
+            return False
+        if self._reference is None:
+            self._reference = Counter(text_key(self.block).split())
+        return _coverage(text, self._reference) < MIN_COVERAGE
+
+    def score(self, candidate: _Candidate) -> tuple[bool, bool, bool, int]:
+        """Enough prose, the paragraph block covered, not mostly a listing of other
+        articles, then the amount of prose: a candidate passes with the first three."""
+        prose = self.prose(candidate.text)
+        return (
+            prose >= self.min_chars,
+            not self.misses_block(candidate.text),
+            candidate.listing <= MAX_LISTING,
+            prose,
+        )
+
+    def passes(self, candidate: _Candidate) -> bool:
+        return all(self.score(candidate)[:3])
+
+
+# --- extraction -----------------------------------------------------------------
+
+
 def extract_article(
     html: str,
     url: str | None = None,
@@ -324,18 +236,13 @@ def extract_article(
     min_chars: int = 80,
     max_chars: int = DEFAULT_MAX_CHARS,
 ) -> ExtractedPage:
-    """Main text of an Arabic news page with page boilerplate removed.
+    """Main text of a news page with page boilerplate removed (see the module docstring).
 
-    trafilatura (precision mode, no comments/tables) then Arabic line cleanup. If
-    fewer than `min_chars` characters of prose (lines of 6+ words) remain, it tries
-    trafilatura's recall mode, then the largest run of non-link <p> text, and
-    `method` says so. HTML longer than `max_chars` characters (not bytes) is cut
-    there first (lxml recovers the truncated markup), which keeps a 10 MB page to
-    a few seconds. `title` is trafilatura's, else og:title / <h1> / <title>;
-    `published` comes from <meta>, JSON-LD or <time> (with time zone), else
-    trafilatura's htmldate (date only, midnight UTC). On pages over 2M characters
-    trafilatura runs once, in fast mode, without metadata or the recall retry.
-    Raises ExtractionError when nothing article-like remains.
+    HTML longer than `max_chars` characters (not bytes) is cut there first (lxml
+    recovers the truncated markup). `title` is og:title / twitter:title / <h1> /
+    <title>; `published` comes from <meta>, JSON-LD or <time> (with time zone), else
+    htmldate (date only, midnight UTC). Raises ExtractionError when nothing
+    article-like remains.
     """
     where = repr(url) if url else "page"
     if not isinstance(html, str):
@@ -343,41 +250,54 @@ def extract_article(
     if not html.strip():
         raise ExtractionError(f"empty document: {where}")
     html = html[:max_chars]
-    tree = _parse(html, where)
-    published = _published_from_tree(tree)
-    small = len(html) <= _LARGE_PAGE_CHARS
+    return extract_tree(parse_html(html, where), url, min_chars=min_chars, full=len(html) <= _LARGE_PAGE_CHARS)
 
-    links = _link_texts(tree)
-    opts = {"with_metadata": small, "fast": not small}
 
-    text, title, date_str = _run_trafilatura(tree, url, favor_precision=True, **opts)
-    text = strip_arabic_boilerplate(text)
-    method = "trafilatura"
-    if small and _prose_length(text, links) < min_chars:
-        recall, r_title, r_date = _run_trafilatura(tree, url, favor_recall=True, **opts)
-        recall = strip_arabic_boilerplate(recall)
-        title, date_str = title or r_title, date_str or r_date
-        if _prose_length(recall, links) > _prose_length(text, links):
-            text, method = recall, "trafilatura+fallback"
-    if _prose_length(text, links) < min_chars:
-        runs = strip_arabic_boilerplate(_longest_paragraph_run(tree))
-        if _prose_length(runs, links) > _prose_length(text, links):
-            text, method = runs, "trafilatura+fallback"
-    if (found := _prose_length(text, links)) < min_chars:
+def extract_bytes(body: bytes, url: str | None = None, charset: str | None = None, **options: int) -> ExtractedPage:
+    """`extract_article` on a page's bytes, decoded as the pipeline decodes fetched pages
+    (`charset`: the HTTP header's, if any; see ``akhbar.lib.web.charset.decode_bytes``)."""
+    html, _encoding = decode_bytes(body, charset)
+    return extract_article(html, url, **options)
+
+
+def extract_tree(
+    tree: lxml.html.HtmlElement, url: str | None = None, *, min_chars: int = 80, full: bool = True
+) -> ExtractedPage:
+    """`extract_article` on a parsed page (`parse_html`); the tree is not modified.
+
+    With ``full=False`` (huge pages) only the fast pass and the paragraph block run.
+    """
+    where = repr(url) if url else "page"
+    lines = PageLines(tree, url)
+    checks = _Checks(min_chars, lines.link_texts(), _largest_paragraph_block(tree))
+
+    best = _candidate(_trafilatura(tree, url, fast=True), "trafilatura", lines)
+    if not checks.passes(best):
+        candidates = [best]
+        for mode in [{"fast": False}, {"fast": False, "favor_recall": True}] if full else []:
+            candidates.append(_candidate(_trafilatura(tree, url, **mode), "trafilatura+fallback", lines))
+            if checks.passes(candidates[-1]):
+                break
+        best = max(candidates, key=checks.score)
+        if not checks.passes(best):
+            block = _candidate(checks.block, "trafilatura+fallback", lines)
+            if checks.score(block) > checks.score(best):
+                best = block
+    text = best.text
+    if (found := checks.prose(text)) < min_chars:
         raise ExtractionError(
             f"no main text found in {where}: {found} chars of prose after cleanup, need {min_chars}"
         )
-    if published is None and date_str:
-        published = _parse_datetime(date_str)
-    return ExtractedPage(text=text, title=title or _title_from_tree(tree), published=published, method=method)
+    return ExtractedPage(
+        text=_tidy(text), title=page_title(tree), published=page_published(tree, url), method=best.method
+    )
 
 
-def _title_from_tree(tree: lxml.html.HtmlElement) -> str | None:
-    for xpath in ("//meta[@property='og:title']/@content", "//h1", "//title"):
-        found = tree.xpath(xpath)
-        if found:
-            value = found[0] if isinstance(found[0], str) else found[0].text_content()
-            value = " ".join(value.split())
-            if value:
-                return value
-    return None
+_CELL_EDGES = re.compile(r"^\|\s*|\s*\|$")
+
+
+def _tidy(text: str) -> str:
+    """Whitespace collapsed, blank lines dropped, and table rows without their outer bars
+    ("| paragraph |" from a body laid out in a table reads as the paragraph)."""
+    lines = (_CELL_EDGES.sub("", " ".join(line.split())) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)

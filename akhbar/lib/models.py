@@ -125,19 +125,36 @@ def _require_hf(option: str, value: str) -> None:
 def _hub_model(hub_id: str) -> ModelChoice:
     """A hub id: its config must load now (from the hub, or the local Hugging Face cache when offline)."""
     _require_hf("--ner_model", hub_id)
+    if settings().hub_offline:
+        return _cached_hub_model(hub_id)
     from transformers import AutoConfig
 
     try:
         config = AutoConfig.from_pretrained(hub_id)
     except Exception as exc:
         cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if settings().hub_offline:
-            raise ModelError(f"--ner_model {hub_id}: a Hugging Face hub id, but the hub is off (HF_HUB_OFFLINE=1) "
-                             "and the model is not in the local Hugging Face cache") from None
         raise ModelError(f"--ner_model {hub_id}: cannot load its config from the Hugging Face hub: {cause}") from None
     _check_labels([str(v) for v in (config.id2label or {}).values()], hub_id, "--ner_model")
     revision = getattr(config, "_commit_hash", None)
     return ModelChoice(hub_id, f"{hub_id}@{revision[:10]}" if revision else hub_id)
+
+
+def _cached_hub_model(hub_id: str) -> ModelChoice:
+    """Offline: the hub model's config from the local Hugging Face cache, read without importing
+    transformers (which loads torch: seconds), so a model that is not there fails at once."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        found = try_to_load_from_cache(hub_id, "config.json")
+    except Exception:
+        found = None
+    if not isinstance(found, str):
+        raise ModelError(f"--ner_model {hub_id}: a Hugging Face hub id, but the hub is off (HF_HUB_OFFLINE=1) "
+                         "and the model is not in the local Hugging Face cache")
+    config_file = Path(found)
+    _check_labels(_labels_of(json.loads(config_file.read_text(encoding="utf-8"))), hub_id, "--ner_model")
+    revision = config_file.parent.name  # <cache>/models--org--name/snapshots/<commit>/config.json
+    return ModelChoice(hub_id, f"{hub_id}@{revision[:10]}")
 
 
 def choose_event_model(option: str | None) -> ModelChoice | None:

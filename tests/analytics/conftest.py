@@ -67,7 +67,17 @@ def enriched_rows() -> list[dict]:
         if first is not row and "duplicate_of" in row:
             row["duplicate_of"] = first["article_id"]
             row["near_dup_score"] = 0.9
-    return rows
+    return _geocoded(rows)
+
+
+def _geocoded(rows: list[dict]) -> list[dict]:
+    """The geocoding step's columns (entities' places, countries, event_location), from the real gazetteer."""
+    from akhbar.lib.geo.enricher import GeoEnricher
+    from akhbar.schemas.records import Article
+
+    geo = GeoEnricher()
+    geo.load()
+    return [{**row, **geo.geocode(Article(**row))} for row in rows]
 
 
 def write_enriched_day(output: Path) -> list[dict]:

@@ -43,8 +43,12 @@ def arrow_kind(t: pa.DataType):
         return f"timestamp[{t.tz}]"
     if pa.types.is_int32(t):
         return "int32"
+    if pa.types.is_int64(t):
+        return "int64"
     if pa.types.is_float32(t):
         return "float32"
+    if pa.types.is_float64(t):
+        return "float64"
     if pa.types.is_list(t):
         return ("list", arrow_kind(t.value_type))
     if pa.types.is_struct(t):
@@ -53,7 +57,8 @@ def arrow_kind(t: pa.DataType):
 
 
 def duckdb_kind(t):
-    simple = {"varchar": "string", "timestamp with time zone": "timestamp[UTC]", "integer": "int32", "float": "float32"}
+    simple = {"varchar": "string", "timestamp with time zone": "timestamp[UTC]", "integer": "int32", "float": "float32",
+              "bigint": "int64", "double": "float64"}
     if t.id in simple:
         return simple[t.id]
     if t.id == "list":
@@ -70,8 +75,12 @@ def polars_kind(t):
         return f"timestamp[{t.time_zone}]"
     if t == pl.Int32:
         return "int32"
+    if t == pl.Int64:
+        return "int64"
     if t == pl.Float32:
         return "float32"
+    if t == pl.Float64:
+        return "float64"
     if isinstance(t, pl.List):
         return ("list", polars_kind(t.inner))
     if isinstance(t, pl.Struct):
@@ -88,8 +97,12 @@ def spark_kind(t):
         return "timestamp[UTC]"
     if isinstance(t, st.IntegerType):
         return "int32"
+    if isinstance(t, st.LongType):
+        return "int64"
     if isinstance(t, st.FloatType):
         return "float32"
+    if isinstance(t, st.DoubleType):
+        return "float64"
     if isinstance(t, st.ArrayType):
         return ("list", spark_kind(t.elementType))
     if isinstance(t, st.StructType):

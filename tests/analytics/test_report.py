@@ -187,3 +187,19 @@ def test_since_values_and_bad_arguments(tmp_path: Path, capsys):
     assert main([str(tmp_path), "--since", "yesterday"]) == 2
     assert "yesterday" in capsys.readouterr().err
     assert main([str(tmp_path / "missing")]) == 2
+
+
+def test_events_by_country_table_chart_and_map(report: Path, analytics_output: Path):
+    page = report.read_text(encoding="utf-8")
+    rows = _articles(analytics_output)
+    located = Counter(r["event_location"]["country"] for r in rows if r.get("event_location"))
+    assert located, "the enriched day has event locations"
+    section = re.search(r'<section id="events-by-country">(.*?)</section>', page, re.S).group(1)
+    cells = [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+             for row in re.findall(r"<tr>(.*?)</tr>", section, re.S) if "<td" in row]
+    assert {code: int(n) for code, _name, n, *_ in cells} == dict(located)
+    mentioned = Counter(c["country"] for r in rows for c in r.get("countries") or [])
+    assert all(int(articles) == mentioned[code] for code, _name, _n, _types, articles in cells)
+    assert '<img alt="events by country"' in section
+    svg = re.search(r'<div class="map">(<svg.*?</svg>)</div>', section, re.S)
+    assert svg and "<script" not in svg.group(1) and re.search(r'class="ma country', svg.group(1))

@@ -143,9 +143,13 @@ def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_clus
     written = [row[1] for row in rows]
     assert _each_story_written_once(groups, written), _story_report(groups, out)
     assert late_urls <= set(written), "an article published after the restart was lost"
-    fault_pages = [url for url in written if url not in late_urls and not any(url in urls for urls in groups.values())]
-    assert all("/fault/" in url for url in fault_pages), fault_pages  # the bad pages' items, from feed text
+    # Outside the stories: the items of the bad pages and of the hostile links, written from feed text.
+    outside = {feed for url, feed in duckdb.sql(
+        f"SELECT canonical_url, feed_url FROM read_parquet('{table_glob(str(out), 'articles')}')").fetchall()
+        if url not in late_urls and not any(url in urls for urls in groups.values())}
+    assert {feed.split("/", 3)[-1] for feed in outside} <= {"bad/pages.xml", "bad/hostile.xml"}, outside
     assert not list(out.rglob("*.inprogress"))
     dead = duckdb.sql(f"SELECT DISTINCT stage, error_kind FROM read_parquet('{table_glob(str(out), 'dead_letters')}')")
     assert {("poll_feed", "http_status"), ("poll_feed", "feed_parse"), ("poll_feed", "xml_entities"),
-            ("fetch_article", "no_text"), ("fetch_article", "not_arabic")} <= set(dead.fetchall())
+            ("fetch_article", "no_text"), ("fetch_article", "not_arabic"), ("fetch_article", "bad_url")} \
+        <= set(dead.fetchall())

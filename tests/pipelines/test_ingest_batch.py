@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from akhbar.core.urls import canonical_url
+from akhbar.lib.articles import FIELD_LIMITS
 from akhbar.pipelines import ingest
 from akhbar.schemas.article import ARTICLE_SCHEMA, DEAD_LETTER_SCHEMA, table_glob
 from akhbar.transforms import counters
@@ -100,7 +101,7 @@ def test_bad_feeds_and_pages_become_dead_letters_or_fallbacks(batch_run):
         ("fetch_article", "not_arabic"),
         ("fetch_article", "no_text"),
     } <= dead
-    fallbacks = {a["url"].split("/fault/")[1]: a for a in _rows(out, "articles") if "/fault/" in a["url"]}
+    fallbacks = {a["url"].split("/fault/")[1]: a for a in _rows(out, "articles") if a["feed_url"].endswith("/bad/pages.xml")}
     expected_errors = {
         "404": "http_status",
         "500": "http_status",
@@ -114,6 +115,23 @@ def test_bad_feeds_and_pages_become_dead_letters_or_fallbacks(batch_run):
         row = fallbacks[route]
         assert row["text_source"] == "feed_summary" and row["text"], route
         assert row["fetch_error"].startswith(kind), (route, row["fetch_error"])
+
+
+def test_hostile_items_are_refused_isolated_and_bounded(batch_run):
+    server, out, totals = batch_run
+    hostile = {a["guid"]: a for a in _rows(out, "articles") if a["feed_url"].endswith("/bad/hostile.xml")}
+    dead = {d["url"]: d for d in _rows(out, "dead_letters") if d["feed_url"].endswith("/bad/hostile.xml")}
+    assert set(hostile) == {"hostile-metadata", "hostile-year-one", "hostile-cdata", "hostile-long-title"}
+    assert hostile["hostile-metadata"]["fetch_error"].startswith("address_refused")
+    assert hostile["hostile-metadata"]["text_source"] == "feed_summary"
+    year_one = hostile["hostile-year-one"]
+    assert year_one["published_source"] == "fetched_implausible"
+    assert year_one["published_at"] == year_one["fetched_at"]
+    assert len(hostile["hostile-long-title"]["title"]) <= FIELD_LIMITS["title"]
+    assert totals[counters.FIELDS_TRUNCATED] >= 1
+    assert {(d["stage"], d["error_kind"]) for d in dead.values()} == {("fetch_article", "bad_url")}
+    assert {url.rsplit("/", 1)[-1] for url in dead} == {"404?secret=1", "trees.html"}
+    assert not [r for r in server.requests if "secret" in r], "the backslash link never reached the server"
 
 
 def test_output_schema_and_partitions(batch_run):

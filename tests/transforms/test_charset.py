@@ -10,6 +10,7 @@ import feedparser
 import pytest
 
 from akhbar.lib.web.charset import (
+    arabic_fit,
     decode_bytes,
     encoding_alias,
     looks_like_arabic_mojibake,
@@ -302,3 +303,93 @@ def test_feedparser_prolog_1256_over_utf8_is_repaired() -> None:
     title = parsed.entries[0].title
     assert title != ARABIC and looks_like_arabic_mojibake(title)
     assert repair_mojibake(title) == (ARABIC, True)
+
+
+# --- Arabic bytes behind a wrong or missing label: pages ---------------------------
+
+PAGE_PARAGRAPH = "أعلنت وزارة الصحة اليوم عن حملة وطنية للتلقيح تبدأ الأسبوع المقبل في جميع المحافظات."
+PAGE_METAS = [None, "utf-8", "iso-8859-6", "iso-8859-1"]
+PAGE_HEADERS = [None, "text/html", "text/html; charset=iso-8859-6", "text/html; charset=iso-8859-1"]
+
+
+def _page(encoding: str, meta: str | None) -> bytes:
+    head = f'<meta charset="{meta}">' if meta else ""
+    return (
+        f"<!DOCTYPE html><html lang=ar><head>{head}<title>وزارة الصحة</title></head>"
+        f"<body><article><h1>حملة تلقيح</h1><p>{PAGE_PARAGRAPH}</p></article></body></html>"
+    ).encode(encoding)
+
+
+def _charset(content_type: str | None) -> str | None:
+    return content_type.split("charset=")[1] if content_type and "charset=" in content_type else None
+
+
+@pytest.mark.parametrize("encoding", ["iso-8859-6", "windows-1256", "utf-8"])
+@pytest.mark.parametrize("meta", PAGE_METAS, ids=lambda m: f"meta={m}")
+@pytest.mark.parametrize("header", PAGE_HEADERS, ids=lambda h: f"ct={h}")
+def test_arabic_page_reads_right_whatever_the_labels_say(encoding, meta, header):
+    text, used = decode_bytes(_page(encoding, meta), _charset(header))
+    assert PAGE_PARAGRAPH in text, used
+    assert used == encoding_alias(encoding)
+
+
+def test_one_invalid_byte_in_utf8_replaces_that_byte_only() -> None:
+    body = ARABIC.encode("utf-8") + b"\xff" + ARABIC_NO_F.encode("utf-8")
+    assert decode_bytes(body) == (ARABIC + "\ufffd" + ARABIC_NO_F, "utf-8")
+    assert decode_bytes(body, declared="utf-8") == (ARABIC + "\ufffd" + ARABIC_NO_F, "utf-8")
+    # ...also under a wrong label that decodes "cleanly" into mojibake.
+    assert decode_bytes(body, declared="windows-1256") == (ARABIC + "\ufffd" + ARABIC_NO_F, "utf-8")
+
+
+def test_latin1_text_is_not_mostly_utf8() -> None:
+    text, used = decode_bytes(FRENCH.encode("cp1252"))
+    assert used != "utf-8" and "\ufffd" not in text
+
+
+def test_windows_1256_read_as_iso_8859_6_is_told_apart_by_letter_frequencies() -> None:
+    # No ghain, tatweel, feh, qaf or kaf: these windows-1256 bytes also decode as ISO-8859-6, into other letters.
+    sentence = "وزير الداخلية يزور مدينة حمص"
+    body = sentence.encode("cp1256")
+    assert body.decode("iso-8859-6") != sentence
+    assert decode_bytes(body, declared="iso-8859-6") == (sentence, "cp1256")
+
+
+def test_arabic_fit_scores_real_arabic_above_wrong_readings() -> None:
+    assert arabic_fit(ARABIC).is_arabic
+    assert not arabic_fit(ARABIC.encode("iso-8859-6").decode("cp1256")).is_arabic  # Latin letters among the Arabic
+    assert not arabic_fit(ENGLISH).is_arabic
+    assert not arabic_fit(FRENCH).is_arabic
+
+
+# Non-Arabic text in the legacy encodings of its language (our own sentences).
+NON_ARABIC = {
+    "fr": ("Les députés ont adopté mercredi le projet de loi sur l'énergie; l'élève a réussi à Paris.", ["cp1252"]),
+    "de": ("Die Straße in München ist schön, sagte der Bürgermeister. Ärger über Öl und Größe.", ["cp1252"]),
+    "pl": ("Rząd przyjął w środę projekt ustawy o energii, a posłowie zagłosują w piątek.", ["iso-8859-2", "cp1250"]),
+    "ru": ("Правительство одобрило в среду законопроект об энергетике, депутаты проголосуют в пятницу.",
+           ["cp1251", "koi8-r", "iso-8859-5"]),
+    "el": ("Η κυβέρνηση ενέκρινε την Τετάρτη το νομοσχέδιο για την ενέργεια.", ["iso-8859-7", "cp1253"]),
+    "he": ("הממשלה אישרה ביום רביעי את הצעת החוק בנושא אנרגיה.", ["cp1255", "iso-8859-8"]),
+    "tr": ("Hükümet çarşamba günü enerji yasa tasarısını onayladı, milletvekilleri cuma günü oylayacak.",
+           ["cp1254", "iso-8859-9"]),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(NON_ARABIC))
+@pytest.mark.parametrize("label", ["right", "iso-8859-1", None])
+def test_non_arabic_legacy_text_is_never_turned_into_arabic(lang: str, label: str | None) -> None:
+    sentence, encodings = NON_ARABIC[lang]
+    for encoding in encodings:
+        body = f"<html><body><p>{sentence}</p></body></html>".encode(encoding)
+        text, used = decode_bytes(body, encoding if label == "right" else label)
+        assert used not in ("cp1256", "iso8859-6") and "repaired" not in used, (encoding, used, text)
+        if label == "right":
+            assert sentence in text
+
+
+def test_utf8_nbsp_under_a_latin1_label_is_not_read_as_arabic() -> None:
+    # 'Â\xa0' (a UTF-8 no-break space read as windows-1252) would read as 'آ' in windows-1256.
+    page = "<p>Copyright\u00a0\u00a0© 2024 \u2013 all rights\u00a0reserved</p>".encode()
+    text, used = decode_bytes(page, declared="iso-8859-1")
+    assert used not in ("cp1256", "iso8859-6") and "repaired:latin-1>cp1256" not in used
+    assert "\u0622" not in text

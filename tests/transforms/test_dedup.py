@@ -26,7 +26,7 @@ def test_batch_dedup_on_url_guid_and_text_keeps_earliest():
     distinct = article(link="https://news.example/a/2", guid="g-2", text="خبر آخر لا علاقة له")
     no_guid = article(link="https://news.example/a/3", guid=None, text="خبر بلا معرف")
     with TestPipeline() as p:
-        out = p | beam.Create([same_guid, republished, original, same_url, distinct, no_guid]) | DedupExact()
+        out = (p | beam.Create([same_guid, republished, original, same_url, distinct, no_guid]) | DedupExact()).main
         assert_that(_ids(out), equal_to([original.article_id, distinct.article_id, no_guid.article_id]))
     totals = counters.query_counters(p.result)
     assert totals["duplicates_url"] == 1
@@ -38,7 +38,7 @@ def test_same_guid_in_two_outlets_is_not_a_duplicate():
     a = article(link="https://one.example/1", guid="123", feed_url="https://one.example/rss", text="خبر أول")
     b = article(link="https://two.example/1", guid="123", feed_url="https://two.example/rss", text="خبر ثان")
     with TestPipeline() as p:
-        out = p | beam.Create([a, b]) | DedupExact()
+        out = (p | beam.Create([a, b]) | DedupExact()).main
         assert_that(_ids(out), equal_to([a.article_id, b.article_id]))
 
 

@@ -11,7 +11,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from akhbar.lib.enrichment import Enricher
 from akhbar.schemas.records import Article
 from akhbar.transforms import counters
-from akhbar.transforms.enrich import DEAD_LETTER, Enrich
+from akhbar.transforms.enrich import Enrich
 from tests.factories import article
 
 
@@ -65,13 +65,13 @@ def test_branches_join_and_a_failing_branch_still_writes_the_article():
     articles = _articles(10, bad={3})
     with TestPipeline() as p:
         out = p | beam.Create(articles) | Enrich([WordCountStory(), FragileTopic()])
-        summary = out["articles"] | beam.Map(lambda a: (a.title, a.story_id, a.primary_event))
+        summary = out.main | beam.Map(lambda a: (a.title, a.story_id, a.primary_event))
         expected = [
             (a.title, f"words-{len(a.text.split())}", None if a.title == "boom" else "OTHER") for a in articles
         ]
         assert_that(summary, equal_to(expected))
         assert_that(
-            out[DEAD_LETTER] | beam.Map(lambda d: (d.stage, d.error_kind, "model exploded" in d.error)),
+            out.dead_letter | beam.Map(lambda d: (d.stage, d.error_kind, "model exploded" in d.error)),
             equal_to([("enrich_topic", "model_error", True)]),
             label="DeadLetters",
         )
@@ -85,10 +85,46 @@ def test_an_enricher_may_only_set_its_own_columns():
     articles = _articles(3, bad=set())
     with TestPipeline() as p:
         out = p | beam.Create(articles) | Enrich([Overreaching()])
-        assert_that(out["articles"] | beam.Map(lambda a: a.title), equal_to([a.title for a in articles]))
-        assert_that(out[DEAD_LETTER] | beam.Map(lambda d: "does not own" in d.error), equal_to([True] * 3), label="DL")
+        assert_that(out.main | beam.Map(lambda a: a.title), equal_to([a.title for a in articles]))
+        assert_that(out.dead_letter | beam.Map(lambda d: "does not own" in d.error), equal_to([True] * 3), label="DL")
 
 
 def test_enrich_needs_an_enricher():
     with pytest.raises(ValueError):
         Enrich([])
+
+
+class StoryLabel(Enricher):
+    """Reads the story branch's column: runs after the join. Fails on the article whose story has 3 words."""
+
+    name = "label"
+    columns = ("summary",)
+    needs = ("story_id",)
+
+    def load(self) -> None:
+        pass
+
+    def enrich(self, articles: Sequence[Article]) -> list[dict[str, Any]]:
+        if any(a.story_id == "words-3" for a in articles):
+            raise RuntimeError("cannot label")
+        return [{"summary": f"label of {a.story_id}"} for a in articles]
+
+
+def test_an_enricher_that_needs_a_branch_runs_after_the_join():
+    articles = _articles(6, bad=set())
+    with TestPipeline() as p:
+        out = p | beam.Create(articles) | Enrich([StoryLabel(), WordCountStory()])
+        summary = out.main | beam.Map(lambda a: (a.title, a.story_id, a.summary))
+        expected = []
+        for a in articles:
+            story = f"words-{len(a.text.split())}"
+            expected.append((a.title, story, a.summary if story == "words-3" else f"label of {story}"))
+        assert_that(summary, equal_to(expected))  # every article once: the failing one unchanged
+        assert_that(out.dead_letter | beam.Map(lambda d: d.stage), equal_to(["enrich_label"]), label="DeadLetters")
+    totals = counters.query_counters(p.result)
+    assert totals["enriched_label"] == 5 and totals["enrich_failed_label"] == 1
+
+
+def test_enrich_needs_a_branch_besides_after_join_steps():
+    with pytest.raises(ValueError, match="at least one branch"):
+        Enrich([StoryLabel()])

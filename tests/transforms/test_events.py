@@ -16,7 +16,7 @@ from akhbar.lib.models import EVENT_MODEL as DEFAULT_EVENT_MODEL
 from akhbar.lib.models import ModelError, choose_event_model
 from akhbar.sample.corpus import load_corpus
 from akhbar.transforms import counters
-from akhbar.transforms.enrich import DEAD_LETTER, Enrich
+from akhbar.transforms.enrich import Enrich
 from tests.factories import article
 
 IDX = {code: i for i, code in enumerate(EVENT_TYPES)}
@@ -96,7 +96,7 @@ def test_event_enricher_fills_both_columns_of_every_article():
     with TestPipeline() as p:
         out = p | beam.Create(good) | Enrich([EventEnricher(DEFAULT_EVENT_MODEL, "events-test")])
         assert_that(
-            out["articles"] | beam.Map(lambda a: (a.article_id, a.primary_event is not None,
+            out.main | beam.Map(lambda a: (a.article_id, a.primary_event is not None,
                                                    bool(a.event_types) and a.primary_event in [e["code"] for e in a.event_types])),
             equal_to([(a.article_id, True, True) for a in good]),
         )
@@ -115,9 +115,9 @@ def test_event_enricher_failing_on_an_article_still_writes_it():
              for i, a in enumerate(load_corpus()[:4])]
     with TestPipeline() as p:
         out = p | beam.Create(items) | Enrich([Choking(DEFAULT_EVENT_MODEL, "events-test")])
-        assert_that(out["articles"] | beam.Map(lambda a: (a.title, a.primary_event is None)),
+        assert_that(out.main | beam.Map(lambda a: (a.title, a.primary_event is None)),
                     equal_to([(a.title, a.title == "boom") for a in items]))
-        assert_that(out[DEAD_LETTER] | beam.Map(lambda d: (d.stage, "tokenizer choked" in d.error)),
+        assert_that(out.dead_letter | beam.Map(lambda d: (d.stage, "tokenizer choked" in d.error)),
                     equal_to([("enrich_events", True)]), label="DeadLetters")
 
 

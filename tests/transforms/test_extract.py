@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import html as html_lib
 import json
 import random
@@ -11,10 +12,13 @@ from datetime import datetime, timezone
 
 import pytest
 
+from akhbar.lib.evaluation.extraction import token_scores
 from akhbar.lib.extract import (
     ExtractedPage,
     ExtractionError,
     extract_article,
+    extract_bytes,
+    parse_html,
     strip_arabic_boilerplate,
 )
 from tests.shared_data import shared_data
@@ -363,3 +367,113 @@ def test_max_chars_cuts_the_tail() -> None:
     assert BODY[-1] in extract_article(page_html, max_chars=cut).text
     with pytest.raises(ExtractionError):
         extract_article(page_html, max_chars=page_html.index("<article"))
+
+
+# --- parsing: comments are not a cut --------------------------------------------------
+
+
+def _react_paragraph(paragraph: str) -> str:
+    """The paragraph as React renders it: a link, then <!-- --> between text nodes."""
+    words = paragraph[:-1].split(" ")
+    return (
+        " ".join(words[:3]) + f' <a href="/tag/{len(words)}">' + " ".join(words[3:5]) + "</a><!-- --> "
+        + " ".join(words[5:]) + "<!-- -->."
+    )
+
+
+def test_comments_between_text_nodes_do_not_cut_the_text() -> None:
+    paragraphs = "".join(f"<p>{_react_paragraph(p) if i % 2 == 0 else p}</p>" for i, p in enumerate(BODY))
+    page_html = _dated_page("").replace("".join(f"<p>{p}</p>" for p in BODY), paragraphs)
+    assert page_html.count("<!-- -->") == len(BODY)
+    page = extract_article(page_html, "https://example.com/a/1")
+    for paragraph in BODY:
+        assert paragraph in page.text
+
+
+def test_parse_html_drops_comments_and_processing_instructions() -> None:
+    tree = parse_html("<html><body><?php echo 1 ?><p>نص<!-- تعليق -->آخر</p></body></html>")
+    assert tree.xpath("//comment()") == [] and tree.xpath("//processing-instruction()") == []
+    assert tree.findtext(".//p") == "نصآخر"
+
+
+# --- scripts without spaces, tables ---------------------------------------------------
+
+CHINESE = [
+    "北京市政府星期二宣布，将在未来三年内投资两百亿元，用于改善城市公共交通系统。",
+    "根据新公布的计划，地铁网络将新增四条线路，覆盖城市东部和南部的新居民区。",
+    "市交通委员会负责人在新闻发布会上表示，新线路建成后，每天可以多运送一百万名乘客。",
+    "一些市民表示欢迎这一计划，但也担心施工期间会给周边居民的出行带来不便。",
+]
+JAPANESE = [
+    "大阪市は火曜日、市内の公園に新しい図書館を建設する計画を発表した。",
+    "新しい図書館には約二十万冊の本が置かれ、子ども向けの読書室も設けられる予定だ。",
+    "市の担当者によると、建設工事は来年の春に始まり、二年後の完成を目指している。",
+    "地元の住民からは、静かに勉強できる場所が増えることを期待する声が上がっている。",
+]
+
+
+@pytest.mark.parametrize("paragraphs", [CHINESE, JAPANESE], ids=["chinese", "japanese"])
+def test_pages_in_scripts_without_spaces(paragraphs: list[str]) -> None:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    page_html = (
+        f"<html><head><title>{paragraphs[0][:10]}</title></head><body><nav><a href='/'>首页</a></nav>"
+        f"<article><h1>{paragraphs[0][:12]}</h1>{body}</article><footer>© 2026</footer></body></html>"
+    )
+    page = extract_article(page_html, "https://example.jp/news/1")
+    for paragraph in paragraphs:
+        assert paragraph in page.text
+    assert page.language == "other"
+
+
+def test_a_body_laid_out_in_a_table_is_kept() -> None:
+    rows = "".join(f'<tr><td class="text">{p}</td></tr>' for p in BODY)
+    page_html = (
+        f"<html><head><title>{TITLE}</title></head><body><table width='100%'>"
+        f"<tr><td><a href='/'>الرئيسية</a> | <a href='/economy'>اقتصاد</a></td></tr>"
+        f"<tr><td><h1>{TITLE}</h1></td></tr>{rows}</table></body></html>"
+    )
+    page = extract_article(page_html, "https://example.com/a/1")
+    for paragraph in BODY:
+        assert paragraph in page.text
+    assert page.language == "ar"
+
+
+def test_a_table_inside_the_article_is_kept() -> None:
+    table = (
+        "<table><tr><th>الولاية</th><th>كمية الأمطار</th></tr>"
+        "<tr><td>صفاقس</td><td>42 مليمترا</td></tr><tr><td>القيروان</td><td>37 مليمترا</td></tr></table>"
+    )
+    page = extract_article(_dated_page("", table), "https://example.com/a/1")
+    assert "صفاقس" in page.text and "42 مليمترا" in page.text and "القيروان" in page.text
+    for paragraph in BODY:
+        assert paragraph in page.text
+
+
+def test_extract_bytes_decodes_like_fetched_pages() -> None:
+    page_html = _dated_page("").replace("<head>", '<head><meta charset="windows-1256">')
+    page = extract_bytes(page_html.encode("cp1256"), "https://example.com/a/1")
+    for paragraph in BODY:
+        assert paragraph in page.text
+
+
+# --- real pages of the public benchmark where a whole body was lost -------------------
+
+
+@pytest.mark.parametrize(
+    "prefix,why",
+    [
+        ("7bb1ca9035", "<!-- --> between React text nodes"),
+        ("702d1da63b", "<!-- --> between React text nodes"),
+        ("f8ff621a0b", "precision mode kept only a 'personal, non-commercial use' notice"),
+        ("11ea381ad9", "the article is a table"),
+    ],
+)
+def test_benchmark_pages_that_lost_their_body(prefix: str, why: str) -> None:
+    folder = shared_data("extraction_benchmark")
+    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+    key = next(k for k in truth if k.startswith(prefix))
+    body = gzip.decompress((folder / "html" / f"{key}.html.gz").read_bytes())
+    page = extract_bytes(body, truth[key]["url"])
+    scores = token_scores(page.text, truth[key]["articleBody"])
+    assert scores.recall >= 0.95, why
+    assert scores.precision >= 0.6, why

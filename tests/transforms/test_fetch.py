@@ -1,6 +1,19 @@
 from datetime import datetime, timedelta, timezone
 
-from akhbar.lib.articles import build_article, choose_text, strip_leading_title
+import pytest
+
+from akhbar.core.urls import InvalidURL
+from akhbar.lib.articles import (
+    EARLIEST_PUBLICATION,
+    FIELD_LIMITS,
+    FUTURE_TOLERANCE,
+    build_article,
+    cap_field,
+    choose_text,
+    plausible_publication_time,
+    publication_time,
+    strip_leading_title,
+)
 from akhbar.lib.extract import ExtractedPage
 from tests.factories import T0, feed_item
 
@@ -49,3 +62,58 @@ def test_article_keys():
     assert a.url == "https://WWW.n.example/1/?utm_source=rss", "the original URL is kept"
     assert a.text == "نصٌ عربيّ", "the original text is kept"
     assert a.language == "ar"
+
+
+@pytest.mark.parametrize(
+    ("feed_time", "page_time", "expected_source"),
+    [
+        (datetime(1, 1, 1, tzinfo=timezone.utc), None, "fetched_implausible"),  # year 1: once partition date=1-01-01
+        (datetime(1969, 12, 31, tzinfo=timezone.utc), None, "fetched_implausible"),
+        (datetime(1989, 12, 31, 23, 59, tzinfo=timezone.utc), None, "fetched_implausible"),
+        (datetime(9999, 12, 31, tzinfo=timezone.utc), None, "fetched_implausible"),
+        (T0 + timedelta(days=2), None, "fetched_implausible"),  # more than a day after the fetch
+        (datetime(1, 1, 1, tzinfo=timezone.utc), PAGE_TIME, "page"),  # the page's date is believed instead
+        (None, datetime(3000, 1, 1, tzinfo=timezone.utc), "fetched_implausible"),
+        (None, None, "fetched"),
+    ],
+)
+def test_implausible_publication_dates_fall_back_to_the_fetch_time(feed_time, page_time, expected_source):
+    article = build_article(feed_item(published=feed_time), "https://n.example/1", "نص", "page",
+                            _page(published=page_time), None, T0)
+    assert article.published_source == expected_source
+    expected_time = PAGE_TIME if expected_source == "page" else T0
+    assert article.published_at == expected_time
+
+
+@pytest.mark.parametrize(
+    "value",
+    [EARLIEST_PUBLICATION, T0 + FUTURE_TOLERANCE, T0 - timedelta(days=365 * 30), datetime(2026, 11, 24, 8, 0)],
+)
+def test_plausible_dates_are_kept_in_utc(value):
+    kept = plausible_publication_time(value, T0)
+    assert kept is not None and kept.utcoffset() == timedelta(0)
+    assert publication_time(value, None, T0) == (kept, "feed")
+
+
+def test_fields_are_capped_and_each_cut_is_reported():
+    huge = "خبر " * 2_000_000  # 8 MB of title once took 2 GB through the models
+    cut: list[str] = []
+    article = build_article(
+        feed_item(title=huge, summary=huge, outlet=huge, guid=huge), "https://n.example/1", huge, "page", None, None,
+        T0, on_truncate=cut.append,
+    )
+    assert sorted(cut) == ["guid", "outlet", "summary", "text", "title"]
+    for name in cut:
+        assert len(getattr(article, name)) <= FIELD_LIMITS[name]
+    assert article.text_hash == build_article(feed_item(), "https://n.example/1", article.text, "page", None, None,
+                                              T0).text_hash, "keys are computed on the stored (capped) text"
+    normal: list[str] = []
+    build_article(feed_item(), "https://n.example/1", "نص عادي", "page", None, None, T0, on_truncate=normal.append)
+    assert normal == []
+    assert cap_field("أ" * 10, "title") == ("أ" * 10, False)
+
+
+@pytest.mark.parametrize("url", ["http://n.example:99999/1", "http://[::1/x", "http://n.example/" + "a" * 9000])
+def test_a_link_without_canonical_form_is_an_invalid_url(url):
+    with pytest.raises(InvalidURL):
+        build_article(feed_item(link=url), url, "نص", "feed_summary", None, "bad_url: ...", T0)

@@ -156,7 +156,7 @@ def _without_verbatim_copies():
 def test_batch_keep_annotates_every_article():
     articles = _without_verbatim_copies()
     with TestPipeline() as p:
-        out = p | beam.Create(articles) | DedupNear(DedupNearOptions(policy="keep"))
+        out = (p | beam.Create(articles) | DedupNear(DedupNearOptions(policy="keep"))).main
         ids = {a.article_id for a in articles}
         assert_that(_story_rows(out), equal_to([r for r in _expected_keep() if r[0] in ids]))
 
@@ -164,7 +164,7 @@ def test_batch_keep_annotates_every_article():
 def test_batch_drop_keeps_the_first_of_each_story_and_counts_the_rest():
     articles = _without_verbatim_copies()
     with TestPipeline() as p:
-        out = p | beam.Create(articles) | DedupNear(DedupNearOptions(policy="drop"))
+        out = (p | beam.Create(articles) | DedupNear(DedupNearOptions(policy="drop"))).main
         kept = [a.article_id for a in articles if a.article_id not in {ARTICLES[c].article_id for c in EDITED}]
         assert_that(out | beam.Map(lambda a: a.article_id), equal_to(kept))
     totals = counters.query_counters(p.result)
@@ -182,7 +182,7 @@ def test_streaming_index_in_state_finds_republications():
     options.view_as(StandardOptions).streaming = True
     opts = DedupNearOptions(policy="keep", shards=shards, routes=8, window_s=60)
     with TestPipeline(options=options) as p:
-        out = p | stream | DedupNear(opts, streaming=True)
+        out = (p | stream | DedupNear(opts, streaming=True)).main
         ids = {a.article_id for a in articles}
         assert_that(_story_rows(out), equal_to([r for r in _expected_keep() if r[0] in ids]))
 
@@ -203,7 +203,7 @@ def test_streaming_ttl_expires_the_index():
     options = PipelineOptions()
     options.view_as(StandardOptions).streaming = True
     with TestPipeline(options=options) as p:
-        out = p | stream | DedupNear(DedupNearOptions(ttl_s=3600, window_s=60), streaming=True)
+        out = (p | stream | DedupNear(DedupNearOptions(ttl_s=3600, window_s=60), streaming=True)).main
         assert_that(_story_rows(out), equal_to([
             (original.article_id, original.article_id, None),
             (late_copy.article_id, late_copy.article_id, None),
@@ -235,5 +235,5 @@ def test_streaming_state_expiry_ends_on_prism_with_sub_second_publication_times(
             | beam.Create(stamped)
             | beam.Map(lambda pair: TimestampedValue(pair[1], pair[0]))
             | DedupNear(DedupNearOptions(ttl_s=60, shards=2, routes=2, window_s=5), streaming=True)
-        )
+        ).main
         assert_that(out | beam.Map(lambda a: a.article_id), equal_to([a.article_id for _t, a in stamped]))

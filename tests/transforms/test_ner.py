@@ -17,7 +17,7 @@ from akhbar.core.text import proclitic_stems
 from akhbar.lib import ner
 from akhbar.lib.models import NER_MODEL, ModelError, choose_ner_model
 from akhbar.lib.ner.features import split_words
-from akhbar.transforms.enrich import DEAD_LETTER, Enrich
+from akhbar.transforms.enrich import Enrich
 from tests.factories import article
 
 # Written for these tests (not taken from any corpus).
@@ -134,8 +134,8 @@ def test_enricher_dead_letters_a_broken_article_and_enriches_the_rest():
             assert rows[0].stage == "enrich_ner" and rows[0].url == "https://n.example/bad"
             assert "TypeError" in rows[0].error
 
-        assert_that(out["articles"], check_articles, label="articles")
-        assert_that(out[DEAD_LETTER], check_dead, label="dead")
+        assert_that(out.main, check_articles, label="articles")
+        assert_that(out.dead_letter, check_dead, label="dead")
 
 
 def test_enricher_options_choose_the_model(tmp_path):

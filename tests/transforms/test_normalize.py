@@ -1,5 +1,9 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from akhbar.core.text import arabic_ratio, detect_language, normalize_arabic, text_hash
-from akhbar.core.urls import article_id, canonical_url
+from akhbar.core.urls import InvalidURL, article_id, canonical_url
 
 
 def test_normalize_removes_tashkeel_tatweel_and_unifies_letters():
@@ -56,3 +60,25 @@ def test_language_detection():
     assert arabic_ratio("") == 0.0
     assert 0.4 < arabic_ratio("قال WHO إن") < 0.8
 
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://news.example:99999/a", "http://[::1/x", "http://news.example:port/a", "http://news.example/\ud800",
+     "http://news.example/a?q=\udfff", "http://127.0.0.1:8080\\@1.1.1.1/x", "http://news .example/a"],
+)
+def test_a_url_without_canonical_form_raises_invalid_url(url):
+    """Once a ValueError deep in urllib.parse that failed the whole batch; now one clear error the item carries."""
+    with pytest.raises(InvalidURL) as info:
+        canonical_url(url)
+    assert info.value.kind == "bad_url"
+    assert isinstance(info.value, ValueError)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60) | st.builds("http://{}/{}".format, st.text(max_size=20), st.text(max_size=20)))
+def test_canonical_url_returns_text_or_raises_invalid_url(url):
+    try:
+        assert isinstance(canonical_url(url), str)
+    except InvalidURL:
+        pass

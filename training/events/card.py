@@ -44,7 +44,7 @@ def _describe(config: dict) -> list[str]:
     if config.get("model_type") == LINEAR_MODEL_TYPE:
         return [
             f"- **Model:** sublinear TF-IDF over character 2-5-grams inside words ({config['features']:,} features,",
-            "  `akhbar.lib.events.model.char_ngrams`) of the normalized headline (twice) and the body's first",
+            "  `akhbar.lib.events.features.char_ngrams`) of the normalized headline (twice) and the body's first",
             f"  {LINEAR_BODY_CHARS} characters; one logistic regression per type (balanced classes, C={config['C']}) and",
             "  a multinomial logistic regression for the primary type. Inference is numpy only",
             "  (`akhbar.lib.events.model.LinearScorer`: `linear.safetensors` + `ngrams.json`).",
@@ -84,10 +84,10 @@ def card(model_dir: Path, others: dict[str, Path]) -> str:
         "## Model",
         "",
         *_describe(config),
-        *([f"- **Why this one:** the issue asks for a compact transformer; one was trained by the same command "
+        *([f"- **Why this one:** akhbar targets a compact transformer; one was trained by the same command "
            f"({', '.join(compared)}, scores below) and scored lower on the dev set, so this model is shipped."]
           if compared and config.get("model_type") == LINEAR_MODEL_TYPE else []),
-        *([f"- **Why this one:** the issue asks for a compact transformer, and this one reaches dev micro-F1 "
+        *([f"- **Why this one:** akhbar targets a compact transformer, and this one reaches dev micro-F1 "
            f"{_f(dev['micro_f1'])} and primary accuracy {_f(dev['primary_accuracy'])}. Compared, trained and tuned "
            "the same way: " + "; ".join(f"{n} {_f((m.get('dev') or {}).get('micro_f1'))} / "
                                        f"{_f((m.get('dev') or {}).get('primary_accuracy'))}"
@@ -95,10 +95,10 @@ def card(model_dir: Path, others: dict[str, Path]) -> str:
           if compared and dev and config.get("model_type") != LINEAR_MODEL_TYPE else []),
         *(["- **Primary calibration:** per-type biases on the primary head's log-probabilities, fitted on "
            "the gold articles' out-of-fold scores (L2-regularized likelihood, `training/events/tuning.py`), "
-           "applied by `akhbar.lib.events.model.calibrate_primary`: "
+           "applied by `akhbar.lib.events.decision.calibrate_primary`: "
            + ", ".join(f"{c} {b:+.2f}" for c, b in config["primary_bias"].items()) + "."]
           if any(config.get("primary_bias", {}).values()) else []),
-        "- **Decision** (`akhbar.lib.events.model.decide`): a type is on when its score reaches its threshold; the",
+        "- **Decision** (`akhbar.lib.events.decision.decide`): a type is on when its score reaches its threshold; the",
         "  primary is the primary head's most likely type among those on (or its overall choice when it is",
         "  confident in a type the type head missed, which is then added); OTHER never combines.",
         f"- **Thresholds** (in `config.json`), tuned per type for F1 on {config['thresholds_tuned_on']}, never on the dev set:",

@@ -19,6 +19,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from akhbar.core.metrics import prf
 from akhbar.core.text import text_hash
 from akhbar.lib.events.decision import EVENT_TYPES, calibrate_primary
 from training.events import dataset
@@ -52,8 +53,8 @@ def tune_thresholds(scores: np.ndarray, gold: np.ndarray, min_support: int = 3,
         best = (-1.0, 0.5)
         for t in THRESHOLD_GRID:
             predicted = scores[:, j] >= t
-            tp = float((predicted & (gold[:, j] > 0)).sum())
-            f1 = 2 * tp / (predicted.sum() + positives) if predicted.sum() + positives else 0.0
+            tp = int((predicted & (gold[:, j] > 0)).sum())
+            f1 = prf(tp, int(predicted.sum()) - tp, positives - tp).f1
             if f1 > best[0] + 1e-9:
                 best = (f1, t)
         thresholds[code] = best[1]

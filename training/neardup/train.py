@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from akhbar.core import metrics
 from akhbar.lib.models import NEAR_DUP_MODEL as DEFAULT_MODEL
 from akhbar.lib.neardup import MODEL_FEATURES, MinHasher, NearDupConfig, fingerprint, pair_features
 from akhbar.lib.neardup.scorer import feature_value
@@ -73,10 +74,7 @@ def prf(pred: np.ndarray, y: np.ndarray) -> dict:
     tp = int(((pred == 1) & (y == 1)).sum())
     fp = int(((pred == 1) & (y == 0)).sum())
     fn = int(((pred == 0) & (y == 1)).sum())
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "tp": tp, "fp": fp, "fn": fn}
+    return metrics.prf(tp, fp, fn).as_dict(digits=4)
 
 
 def best_threshold(values: np.ndarray, y: np.ndarray) -> float:

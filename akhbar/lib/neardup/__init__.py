@@ -20,7 +20,9 @@ retitled or translated itself. Here:
 The Beam wiring (batch: global clustering; streaming: a sharded index in Beam
 state with a TTL) is ``akhbar.transforms.neardup.DedupNear``.
 """
-from akhbar.lib.neardup.fingerprint import (
+from akhbar.lib.neardup.index import NearDupIndex, UnionFind, annotate, cluster, order_key, route_keys
+from akhbar.lib.neardup.scorer import FEATURES, MODEL_FEATURES, Match, PairScorer, decide, pair_features, threshold_of
+from akhbar.lib.neardup.sketch import (
     DEFAULT_TTL_S,
     Fingerprint,
     MinHasher,
@@ -30,8 +32,6 @@ from akhbar.lib.neardup.fingerprint import (
     fingerprint,
     shingle_hashes,
 )
-from akhbar.lib.neardup.index import NearDupIndex, UnionFind, annotate, cluster, order_key, route_keys
-from akhbar.lib.neardup.scorer import FEATURES, MODEL_FEATURES, Match, PairScorer, decide, pair_features, threshold_of
 
 __all__ = [
     "DEFAULT_TTL_S", "FEATURES", "MODEL_FEATURES", "Fingerprint", "Match", "MinHasher", "NearDupConfig",

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from akhbar.lib.neardup.fingerprint import Fingerprint, MinHasher, NearDupConfig
 from akhbar.lib.neardup.scorer import Match, PairScorer, decide, threshold_of
+from akhbar.lib.neardup.sketch import Fingerprint, MinHasher, NearDupConfig
 from akhbar.schemas.records import Article
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.lib.neardup.fingerprint import Fingerprint, NearDupConfig, _sampled
+from akhbar.lib.neardup.sketch import Fingerprint, NearDupConfig, _sampled
 
 
 def _jaccard(a, b) -> float:

@@ -2,21 +2,25 @@
 
 Why a wrapper instead of bare urllib3: feed URLs come from third parties, so each
 fetch must be bounded (timeouts, a cap on the *decoded* body, a redirect budget)
-and must not be steerable into our own network (SSRF guard on every hop).
-Failures surface as :class:`FetchError` with a short stable ``kind`` that the
-pipeline writes into dead-letter records; retries are left to the pipeline's own
-backoff, so urllib3 retries are disabled.
+and must not be steerable into our own network. Every hop (the first URL and
+each redirect target) is parsed and checked by ``akhbar.lib.web.guard``, its host
+is resolved once, and the connection goes to exactly an address that was
+checked: the TLS server name (SNI), the certificate check and the Host header
+still use the URL's host name. Failures surface as :class:`FetchError` with a
+short stable ``kind`` that the pipeline writes into dead-letter records; retries
+are left to the pipeline's own backoff, so urllib3 retries are disabled.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from dataclasses import dataclass
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin
 
 import urllib3
 from urllib3 import exceptions as u3exc
+
+from akhbar.lib.web.guard import AddressPolicy, FetchError, Target, approve, parse_target
 
 __all__ = [
     "FetchError",
@@ -31,12 +35,8 @@ _CHUNK = 64 * 1024
 # the keep-alive connection can be reused; anything larger just closes the socket.
 _DRAIN_LIMIT = 64 * 1024
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-
-# Cloud metadata endpoints: refused even when private addresses are allowed
-# (fd00:ec2::254 is in the ULA range, which allow_private would otherwise open).
-_METADATA_IPS = frozenset(
-    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
-)
+# A host with several approved addresses: the next one is tried when a connection fails.
+_MAX_ADDRESSES_TRIED = 3
 
 
 @dataclass(frozen=True)
@@ -48,24 +48,11 @@ class HttpConfig:
     user_agent: str = "akhbar/0.1 (+https://github.com/akhbar-news/akhbar)"
     allow_loopback: bool = False
     allow_private: bool = False  # RFC1918, CGNAT, ULA etc.
+    ca_certs: str | None = None  # a PEM file of trusted CAs instead of the system store
 
-
-class FetchError(Exception):
-    """kind is a short stable code used in dead-letter records.
-
-    Kinds: bad_url, address_refused, dns, connect, timeout, http_status, too_large,
-    too_many_redirects, redirect_loop, decode, io. ``url`` is the URL of the hop
-    that failed (after a redirect the message also names the original URL).
-    """
-
-    def __init__(self, kind: str, url: str, message: str):
-        super().__init__(kind, url, message)
-        self.kind = kind
-        self.url = url
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.message}"
+    @property
+    def policy(self) -> AddressPolicy:
+        return AddressPolicy(allow_loopback=self.allow_loopback, allow_private=self.allow_private)
 
 
 @dataclass(frozen=True)
@@ -85,95 +72,16 @@ class HttpResponse:
         return self.status == 304
 
 
-# --------------------------------------------------------------------------- guard
-
-
-def _resolve(host: str, port: int) -> list[str]:
-    """getaddrinfo wrapper; a seam so tests can fake DNS without touching the network."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    out: list[str] = []
-    for info in infos:
-        ip = str(info[4][0])
-        if ip not in out:
-            out.append(ip)
-    return out
-
-
-def _refusal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, config: HttpConfig) -> str | None:
-    """Why this address must not be contacted, or None if it may be."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        # Check embedded IPv4 forms (::ffff:a.b.c.d, 6to4) as the IPv4 they stand for.
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is not None:
-            why = _refusal(embedded, config)
-            if why is not None:
-                return f"{why} (embedded in {ip})"
-            if ip.ipv4_mapped is not None:
-                return None
-    if ip in _METADATA_IPS:
-        return "cloud metadata"
-    if ip.is_link_local:
-        return "link-local"
-    if ip.is_multicast:
-        return "multicast"
-    if ip.is_unspecified:
-        return "unspecified"
-    if ip.is_loopback:
-        return None if config.allow_loopback else "loopback"
-    if ip.is_reserved:
-        return "reserved"
-    # Anything else that is not globally routable: RFC1918, CGNAT (100.64/10),
-    # ULA (fc00::/7), documentation and benchmarking ranges, ...
-    if not ip.is_global:
-        return None if config.allow_private else "private"
-    return None
-
-
 def check_url_allowed(url: str, config: HttpConfig) -> list[str]:
-    """Refuse URLs we must never fetch; return the host's resolved IPs.
+    """Refuse URLs we must never fetch; return the addresses the client may connect to.
 
-    Raises FetchError('bad_url') unless the scheme is http/https with a host, and
-    FetchError('address_refused') if ANY resolved address is loopback (unless
-    allow_loopback), private/shared/ULA (unless allow_private), or - always -
-    link-local (incl. cloud metadata 169.254.169.254 and fd00:ec2::254), multicast,
-    unspecified, reserved, or an IPv4-mapped/6to4 IPv6 form of those. Checking
-    every address (not just the first) matters because the connector may try any.
-
-    Only the IPs are checked: a DNS answer that changes between this check and
-    urllib3's own connect (DNS rebinding) is out of scope.
+    Raises FetchError('bad_url') for anything but an unambiguous http(s) URL with a
+    host (see ``guard.parse_target``), and FetchError('address_refused') if ANY resolved
+    address is loopback (unless allow_loopback), private/shared/ULA (unless
+    allow_private), or - always - link-local (incl. cloud metadata), multicast,
+    unspecified, reserved, or an IPv6 form (mapped, 6to4, NAT64, Teredo) of those.
     """
-    if not isinstance(url, str) or any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
-        raise FetchError("bad_url", str(url), f"URL contains control characters: {url!r}")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as e:
-        raise FetchError("bad_url", url, f"unparseable URL {url!r}: {e}") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise FetchError("bad_url", url, f"scheme {parts.scheme!r} not allowed in {url!r}")
-    host = parts.hostname
-    if not host:
-        raise FetchError("bad_url", url, f"no host in {url!r}")
-    if port is None:
-        port = 443 if scheme == "https" else 80
-    try:
-        ips = _resolve(host, port)
-    except UnicodeError as e:
-        raise FetchError("bad_url", url, f"invalid host name {host!r}: {e}") from None
-    except OSError as e:
-        raise FetchError("dns", url, f"cannot resolve {host!r}: {e}") from None
-    if not ips:
-        raise FetchError("dns", url, f"no addresses for {host!r}")
-    for raw in ips:
-        try:
-            ip = ipaddress.ip_address(raw.split("%", 1)[0])  # drop IPv6 zone id
-        except ValueError:
-            raise FetchError("address_refused", url, f"unparseable address {raw!r} for {host!r}") from None
-        why = _refusal(ip, config)
-        if why is not None:
-            raise FetchError("address_refused", url, f"{host!r} resolves to {why} address {raw!r}")
-    return ips
+    return approve(parse_target(url), config.policy, url if isinstance(url, str) else None)
 
 
 # -------------------------------------------------------------------------- client
@@ -207,15 +115,23 @@ def _discard(resp: urllib3.BaseHTTPResponse) -> None:
 
 
 class HttpClient:
-    """Thread-safe (one urllib3.PoolManager) client; create once per worker."""
+    """Thread-safe (one urllib3.PoolManager) client; create once per worker.
+
+    Connection pools are keyed by the approved address, port and TLS server name,
+    so a keep-alive connection is only reused for the address it was opened to.
+    """
 
     def __init__(self, config: HttpConfig = HttpConfig()):
         self.config = config
+        pool_kw: dict[str, object] = {}
+        if config.ca_certs:
+            pool_kw["ca_certs"] = config.ca_certs
         self._pool = urllib3.PoolManager(
             num_pools=32,
             maxsize=4,
             retries=False,
             timeout=urllib3.Timeout(connect=config.connect_timeout, read=config.read_timeout),
+            **pool_kw,
         )
 
     def __enter__(self) -> HttpClient:
@@ -239,50 +155,68 @@ class HttpClient:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
 
-        self.check(url)  # before any parsing below: validates type, scheme, host, addresses
-        current = urldefrag(url)[0]
-        seen = {current}
+        target = parse_target(url)  # before anything else: validates type, scheme, host, port
+        current = urldefrag(url.strip())[0]
+        seen = {target.url}
         hops = 0
         while True:
             where = repr(current) if hops == 0 else f"{current!r} (redirected from {url!r})"
-            resp = self._request(current, headers, where)
+            addresses = approve(target, self.config.policy, current)
+            resp = self._request(target, addresses, headers, current, where)
             status = resp.status
             if status in _REDIRECT_STATUSES:
                 location = resp.headers.get("location")
                 _discard(resp)
                 if not location:
                     raise FetchError("http_status", current, f"HTTP {status} without Location from {where}")
-                target = urldefrag(urljoin(current, location.strip()))[0]
-                if target in seen:
-                    raise FetchError("redirect_loop", target, f"redirect loop back to {target!r} from {where}")
+                location = location.strip(" ")
+                if any(ord(c) < 0x20 or ord(c) == 0x7F for c in location):
+                    # urljoin would silently drop tabs and newlines: refuse instead of guessing.
+                    raise FetchError("bad_url", location, f"control characters in the redirect from {where}")
+                following = urldefrag(urljoin(current, location))[0]
+                next_target = parse_target(following)  # the same rules on every hop
+                if next_target.url in seen:
+                    raise FetchError("redirect_loop", following, f"redirect loop back to {following!r} from {where}")
                 hops += 1
                 if hops > self.config.max_redirects:
                     raise FetchError(
                         "too_many_redirects",
-                        target,
-                        f"more than {self.config.max_redirects} redirects fetching {url!r} (next: {target!r})",
+                        following,
+                        f"more than {self.config.max_redirects} redirects fetching {url!r} (next: {following!r})",
                     )
-                self.check(target)  # a public URL must not bounce us into 127.0.0.1 or metadata
-                seen.add(target)
-                current = target
+                seen.add(next_target.url)
+                target, current = next_target, following
                 continue
             return self._finish(resp, current, where, etag, last_modified)
 
-    def _request(self, url: str, headers: dict[str, str], where: str) -> urllib3.BaseHTTPResponse:
-        try:
-            return self._pool.request(
-                "GET",
-                url,
-                headers=headers,
-                redirect=False,
-                retries=False,
-                preload_content=False,
-                decode_content=True,
-            )
-        except u3exc.MaxRetryError as e:  # not expected with retries=False; unwrap anyway
-            raise self._map_error(e.reason or e, url, where, during="connect") from None
-        except (u3exc.HTTPError, OSError, ValueError) as e:
-            raise self._map_error(e, url, where, during="connect") from None
+    def _request(
+        self, target: Target, addresses: list[str], headers: dict[str, str], url: str, where: str
+    ) -> urllib3.BaseHTTPResponse:
+        """Send the request to an approved address; the Host header and TLS name stay the URL's host."""
+        headers = {**headers, "Host": target.host_header}
+        pool_kwargs = {"server_hostname": target.host} if target.scheme == "https" else None
+        failure: BaseException | None = None
+        for address in addresses[:_MAX_ADDRESSES_TRIED]:
+            pool = self._pool.connection_from_host(address, target.port, target.scheme, pool_kwargs=pool_kwargs)
+            try:
+                return pool.urlopen(
+                    "GET",
+                    target.request_target,
+                    headers=headers,
+                    redirect=False,
+                    retries=False,
+                    assert_same_host=False,
+                    preload_content=False,
+                    decode_content=True,
+                )
+            except (u3exc.NewConnectionError, u3exc.ConnectTimeoutError) as exc:
+                failure = exc  # the next approved address may answer
+            except u3exc.MaxRetryError as exc:  # not expected with retries=False; unwrap anyway
+                raise self._map_error(exc.reason or exc, url, where, during="connect") from None
+            except (u3exc.HTTPError, OSError, ValueError) as exc:
+                raise self._map_error(exc, url, where, during="connect") from None
+        assert failure is not None
+        raise self._map_error(failure, url, where, during="connect") from None
 
     @staticmethod
     def _map_error(e: BaseException, url: str, where: str, *, during: str) -> FetchError:

@@ -2,6 +2,7 @@
 """A real standalone Flink cluster on 127.0.0.1 for akhbar's Flink runs and tests.
 
     python deploy/flink/local/flink_local.py fetch     # Flink 1.19 + Beam's Flink job server, into .cache/flink
+    python deploy/flink/local/flink_local.py fetch-jobserver   # only the job server + expansion service jars
     python deploy/flink/local/flink_local.py start     # JobManager, TaskManager, Beam worker pool
     python deploy/flink/local/flink_local.py status
     python deploy/flink/local/flink_local.py stop
@@ -430,11 +431,13 @@ def runner_args(cluster: Cluster | None = None) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["fetch", "start", "stop", "status", "args"])
+    parser.add_argument("command", choices=["fetch", "fetch-jobserver", "start", "stop", "status", "args"])
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":
             fetch()
+        elif args.command == "fetch-jobserver":  # the Docker image: Flink itself runs in the operator's image
+            fetch_job_server()
         elif args.command == "start":
             cluster = Cluster()
             cluster.start()
