@@ -158,6 +158,8 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
         windowed = [pcoll | f"{stage}DeadLetterWindows" >> WindowForWrite(opts.write_interval)
                     for stage, pcoll in dead_letters.items()]
         all_dead_letters = windowed | "AllDeadLetters" >> beam.Flatten()
+        if on_flink_streaming:  # the fetcher's came after their window had closed: see flink.stamp_processing_time
+            all_dead_letters = flink.stamp_processing_time(all_dead_letters, "StampDeadLettersBeforeWrite")
     else:
         all_dead_letters = flatten_dead_letters(list(dead_letters.values()), "AllDeadLetters")
     dead_letter_files = (
