@@ -25,10 +25,19 @@ $(VENV)/.installed-test: $(STAMP)
 setup: $(STAMP)
 setup-test: $(VENV)/.installed-test
 
-# Beam's local streaming runner, built once from the Go module proxy and cached.
-$(PRISM):
-	mkdir -p $(dir $(PRISM))
-	GOBIN=$(abspath $(dir $(PRISM))) go install github.com/apache/beam/sdks/v2/go/cmd/prism@$(PRISM_VERSION)
+# Beam's local streaming runner, built once from the Go module proxy's source of the Beam release, with
+# deploy/prism/*.patch applied (docs/streaming.md says why), and cached.
+PRISM_MODULE := github.com/apache/beam/sdks/v2
+PRISM_PATCHES := $(sort $(wildcard deploy/prism/*.patch))
+PRISM_SRC := .cache/prism-src
+$(PRISM): $(PRISM_PATCHES)
+	rm -rf $(PRISM_SRC) && mkdir -p $(PRISM_SRC) $(dir $(PRISM))
+	src=$$(go mod download -json $(PRISM_MODULE)@$(PRISM_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p') && \
+	  test -d "$$src" && cp -r "$$src/go" "$$src/go.mod" "$$src/go.sum" $(PRISM_SRC)/
+	chmod -R u+w $(PRISM_SRC)
+	for patch in $(PRISM_PATCHES); do patch -p1 -d $(PRISM_SRC) < $$patch || exit 1; done
+	cd $(PRISM_SRC) && go build -o $(abspath $(PRISM)) ./go/cmd/prism
+	rm -rf $(PRISM_SRC)
 
 prism: $(PRISM)
 

@@ -183,8 +183,12 @@ def stamp_processing_time(pcoll, label: str):
     On the portable Flink runner, elements leaving a stateful DoFn with event-time timers
     (DedupExact's TTL) arrived behind the watermark and every one was dropped as late at
     the next windowed GroupByKey (Flink's droppedDueToLateness counter: all 76 of 76).
-    Moving a timestamp forward to "now" is always allowed, and a window of write time is
-    what the streaming output is grouped by anyway.
+    Dead letters too: the fetcher's, stamped with their poll's tick, reached the dead-letter
+    writer after the watermark had passed their window when a poll's pages took longer to
+    fetch than ``--write_interval`` (seen in the Flink streaming test under load: the
+    fetcher's dead letters missing, the poller's written). Moving a timestamp forward to
+    "now" is always allowed, and a window of write time is what the streaming output is
+    grouped by anyway.
     """
     return pcoll | label >> beam.Map(lambda element: TimestampedValue(element, time.time()))
 

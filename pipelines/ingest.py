@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.runners.runner import PipelineState
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
 from apache_beam.utils.shared import Shared
 from apache_beam.utils.timestamp import MAX_TIMESTAMP, Duration, Timestamp
@@ -46,7 +47,7 @@ from akhbar.lib.events.enricher import EventEnricher
 from akhbar.lib.geo.enricher import GeoEnricher
 from akhbar.lib.models import choose_event_model, choose_ner_model
 from akhbar.lib.ner.enricher import NerEnricher
-from akhbar.pipelines import flink
+from akhbar.pipelines import flink, runners
 from akhbar.pipelines.options import AkhbarOptions
 from akhbar.pipelines.output import check_output_writable
 from akhbar.schemas.article import ARTICLES_TABLE, DEAD_LETTERS_TABLE
@@ -56,13 +57,17 @@ from akhbar.transforms.feeds import PollFeeds
 from akhbar.transforms.fetch import FetchArticles
 from akhbar.transforms.isolation import flatten_dead_letters
 from akhbar.transforms.neardup import DedupNear
-from akhbar.transforms.parquet import WriteParquet
+from akhbar.transforms.parquet import WindowForWrite, WriteParquet
 
 LOG = logging.getLogger(__name__)
 
 
 class Interrupted(Exception):
     """The run was stopped by the user (Ctrl-C); files written so far are complete."""
+
+
+class DrainTimeout(Exception):
+    """A streaming run with --duration did not end in time after its deadline and was cancelled."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,10 @@ def poll_requests(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOpt
         return pipeline | "FeedUrls" >> beam.Create(list(feeds))
     tick = opts.tick_interval or min(opts.poll_interval, 30.0)
     start = Timestamp.now()
-    stop = start + Duration(seconds=opts.duration) if opts.duration else MAX_TIMESTAMP
+    # The ticks are [start, stop): one microsecond past the deadline gives a last tick at the
+    # deadline itself when the duration is a multiple of the tick. Then the source ends, the
+    # watermark passes every window and the job drains.
+    stop = start + Duration(seconds=opts.duration) + Duration(micros=1) if opts.duration else MAX_TIMESTAMP
     feeds = list(feeds)
     if flink.is_flink(opts):
         # PeriodicImpulse's watermark is lost on portable Flink: see pipelines/flink.py.
@@ -121,18 +129,18 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
     ``items``: FeedItems from elsewhere (``akhbar backfill``'s sitemaps) instead of polling ``feeds``.
     """
     streaming = bool(opts.view_as(StandardOptions).streaming)
-    dead_letters = []
+    dead_letters = {}
     if items is None:
         polled = poll_requests(pipeline, feeds, opts, streaming) | "PollFeeds" >> PollFeeds(opts.poll_config())
         items = polled.main
-        dead_letters.append(polled.dead_letter)
+        dead_letters["Poll"] = polled.dead_letter
     # What earlier runs wrote to this output is read back once per worker: never fetched or written again.
     in_output, shared = opts.written_keys(), Shared()
     items = items | "SkipWrittenItems" >> SkipWritten(in_output, shared)
     fetched = items | "FetchArticles" >> FetchArticles(opts.fetch_config(), opts.politeness_config())
     exact = fetched.main | "DedupExact" >> DedupExact(
         streaming=streaming, ttl_s=opts.dedup_ttl, written=in_output, shared=shared)
-    dead_letters += [fetched.dead_letter, exact.dead_letter]
+    dead_letters.update(Fetch=fetched.dead_letter, DedupExact=exact.dead_letter)
     articles = exact.main
     on_flink_streaming = streaming and flink.is_flink(opts)
     if on_flink_streaming:  # see flink.stamp_processing_time
@@ -140,25 +148,39 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
     if opts.near_dup_policy != "off":
         near = articles | "DedupNear" >> DedupNear(opts.near_dup_options(), streaming=streaming)
         articles = near.main
-        dead_letters.append(near.dead_letter)
+        dead_letters["DedupNear"] = near.dead_letter
     enrichers = build_enrichers(opts) if enrichers is None else list(enrichers)
     if enrichers:
         enriched = articles | "Enrich" >> Enrich(enrichers, streaming=streaming, window_s=opts.write_interval)
         articles = enriched.main
-        dead_letters.append(enriched.dead_letter)
+        dead_letters["Enrich"] = enriched.dead_letter
     write = dict(streaming=streaming, window_s=opts.write_interval, max_rows=opts.max_rows_per_file)
     if on_flink_streaming:
         articles = flink.stamp_processing_time(articles, "StampBeforeWrite")
     written = articles | "WriteArticles" >> WriteParquet(opts.output, ARTICLES_TABLE, **write)
-    dead_letters.append(written.dead_letter)  # article rows Arrow refused
+    dead_letters["WriteArticles"] = written.dead_letter  # article rows Arrow refused
+    if streaming:
+        # The stages' dead letters come windowed differently (the poll and fetch stages' in the
+        # global window, Enrich's in its join windows, the writer's in the write windows): each
+        # goes into the write windows first, the one windowing of the dead-letter table.
+        windowed = [pcoll | f"{stage}DeadLetterWindows" >> WindowForWrite(opts.write_interval)
+                    for stage, pcoll in dead_letters.items()]
+        all_dead_letters = windowed | "AllDeadLetters" >> beam.Flatten()
+        if on_flink_streaming:  # the fetcher's came after their window had closed: see flink.stamp_processing_time
+            all_dead_letters = flink.stamp_processing_time(all_dead_letters, "StampDeadLettersBeforeWrite")
+    else:
+        all_dead_letters = flatten_dead_letters(list(dead_letters.values()), "AllDeadLetters")
     dead_letter_files = (
-        flatten_dead_letters(dead_letters, "AllDeadLetters")
+        all_dead_letters
         | "WriteDeadLetters" >> WriteParquet(opts.output, DEAD_LETTERS_TABLE, **write)
     ).main
     return IngestOutputs(article_files=written.main, dead_letter_files=dead_letter_files)
 
 
 CANCEL_TIMEOUT_S = 10.0
+# After its deadline a streaming run drains: the last poll's items go through and the last
+# windows are written (measured: seconds). Past write_interval + this, it is cancelled.
+DRAIN_GRACE_S = 60.0
 
 
 def _cancel_within(result, timeout_s: float) -> None:
@@ -175,17 +197,34 @@ def _cancel_within(result, timeout_s: float) -> None:
     worker.join(timeout_s)
 
 
+def _wait_for_drain(result, give_up_at: float) -> None:
+    """Wait for a streaming run with a deadline to end by itself; cancel it at ``give_up_at`` (monotonic)."""
+    remaining_ms = max(int((give_up_at - time.monotonic()) * 1000), 1)
+    state = result.wait_until_finish(duration=remaining_ms)
+    if PipelineState.is_terminal(state):
+        return
+    LOG.error("the job is still %s past its deadline + write_interval + %.0fs: cancelling it", state, DRAIN_GRACE_S)
+    _cancel_within(result, CANCEL_TIMEOUT_S)
+    raise DrainTimeout(
+        f"the streaming job did not end within --write_interval + {DRAIN_GRACE_S:.0f}s of its --duration "
+        "deadline and was cancelled; the files written are complete, the last windows may be missing"
+    )
+
+
 def run(opts: AkhbarOptions, feeds: Sequence[str], enrichers: Sequence[Enricher] | None = None):
     """Build and run the ingest pipeline; return (PipelineResult, seconds taken)."""
     LOG.info("polling %d feeds into %s", len(feeds), opts.output)
     started = time.monotonic()
-    pipeline = beam.Pipeline(options=opts)
+    pipeline = beam.Pipeline(runner=runners.create_runner(opts), options=opts)
     build_pipeline(pipeline, feeds, opts, enrichers)
     result = pipeline.run()
+    streaming = bool(opts.view_as(StandardOptions).streaming)
     try:
-        if flink.is_flink(opts) and opts.view_as(StandardOptions).streaming:
+        if flink.is_flink(opts) and streaming:
             flink_master = opts.view_as(PipelineOptions).get_all_options().get("flink_master")
             flink.wait_for_streaming_run(result, opts.duration, 2 * opts.write_interval, flink_master)
+        elif streaming and opts.duration:
+            _wait_for_drain(result, started + opts.duration + opts.write_interval + DRAIN_GRACE_S)
         else:
             result.wait_until_finish()
     except KeyboardInterrupt as exc:

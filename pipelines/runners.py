@@ -9,6 +9,14 @@
 * ``--runner=...`` given: used as is (Flink gets its defaults, see ``flink.py``). A
   streaming Flink run with a fixed ``--job_name`` is refused while a job of that name is
   active on the cluster, so a retried submitter cannot start a second copy.
+
+Prism and Flink run through Beam's portable job service. Beam opens the job's
+state and message streams with ``--job_server_timeout`` (300 s) as their gRPC
+deadline, so every job that runs longer loses both streams with
+DEADLINE_EXCEEDED, and Beam then stops the in-process worker that the job
+needs (apache/beam#35867). ``create_runner`` gives those runners a job service
+handle that opens the two long-lived streams without a deadline; the short
+calls (options, prepare) keep ``--job_server_timeout``.
 """
 from __future__ import annotations
 
@@ -17,7 +25,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from apache_beam import version as beam_version
-from apache_beam.options.pipeline_options import PipelineOptions, PrismRunnerOptions, StandardOptions
+from apache_beam.options.pipeline_options import (
+    FlinkRunnerOptions,
+    PipelineOptions,
+    PrismRunnerOptions,
+    StandardOptions,
+)
+from apache_beam.runners.portability import flink_runner, portable_runner, prism_runner
+from apache_beam.runners.runner import PipelineRunner
 
 from akhbar.pipelines import flink
 from akhbar.pipelines.options import has_flag
@@ -90,3 +105,47 @@ def choose_runner(options: PipelineOptions, argv: Sequence[str]) -> None:
             _fetch_prism(options)
     elif not Path(prism.prism_location).is_file() and "://" not in prism.prism_location:
         raise RunnerError(f"--prism_location {prism.prism_location}: no such file; {prism_build_hint()}")
+
+
+class JobStreamsWithoutDeadline(portable_runner.JobServiceHandle):
+    """A job service handle whose state and message streams last as long as the job.
+
+    Beam's handle gives those two streams the same deadline as a one-shot call
+    (``--job_server_timeout``); a streaming job outlives it. Only ``run`` (which
+    opens the streams and starts the job) drops the deadline.
+    """
+
+    def run(self, preparation_id: str):
+        timeout, self.timeout = self.timeout, None
+        try:
+            return super().run(preparation_id)
+        finally:
+            self.timeout = timeout
+
+
+class PrismRunner(prism_runner.PrismRunner):
+    """Beam's PrismRunner, with job streams that outlive ``--job_server_timeout``."""
+
+    def create_job_service_handle(self, job_service, options):
+        return JobStreamsWithoutDeadline(job_service, options, retain_unknown_options=True)
+
+
+class FlinkRunner(flink_runner.FlinkRunner):
+    """Beam's FlinkRunner, with job streams that outlive ``--job_server_timeout``."""
+
+    def create_job_service_handle(self, job_service, options):
+        uber_jar = options.view_as(FlinkRunnerOptions).flink_submit_uber_jar
+        return JobStreamsWithoutDeadline(job_service, options, retain_unknown_options=uber_jar)
+
+
+_LONG_LIVED = {"prismrunner": PrismRunner, "flinkrunner": FlinkRunner}
+
+
+def create_runner(options: PipelineOptions) -> PipelineRunner | str | None:
+    """The runner to build the pipeline with: ours for Prism and Flink, else the options' choice."""
+    runner = options.view_as(StandardOptions).runner
+    if not isinstance(runner, str) or ("." in runner and not runner.startswith("apache_beam.")):
+        return runner  # an instance, the default, or a runner class of the user's own
+    name = runner.rsplit(".", 1)[-1].lower()
+    cls = _LONG_LIVED.get(name) or _LONG_LIVED.get(name + "runner")
+    return cls() if cls is not None else runner

@@ -6,7 +6,8 @@ are served in windows-1256 (``sahil``), with a section feed that repeats some
 of its items under other links. Pages wrap the article in navigation, a
 "شاهد أيضاً" line, an "أخبار ذات صلة" block, comments and a footer, as real
 pages do. With ``faults=True`` it also serves the bad feeds and pages the
-pipeline must survive. It only ever binds 127.0.0.1.
+pipeline must survive; ``fail_feed``/``restore_feed`` take an outlet's feed down
+and back while a job runs. It only ever binds 127.0.0.1.
 
     python -m akhbar.sample.server --port 8765      # then open /feeds.txt
 """
@@ -72,6 +73,7 @@ class SampleNewsServer:
         self._httpd = ThreadingHTTPServer((HOST, port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self._outages: dict[str, str] = {}  # feed path -> how it fails, until restored
         self.requests: list[str] = []
 
     # -- lifecycle -------------------------------------------------------
@@ -120,11 +122,34 @@ class SampleNewsServer:
             self._articles.extend(moved)
         return moved
 
+    OUTAGE_KINDS = ("500", "broken")
+
+    def fail_feed(self, outlet: str, kind: str = "broken") -> str:
+        """Make an outlet's feed fail until ``restore_feed``: HTTP 500, or a body cut off before its
+        first item that keeps the whole feed's ETag (as a cache handing out a cut-off copy does)."""
+        if kind not in self.OUTAGE_KINDS:
+            raise ValueError(f"outage kind must be one of {self.OUTAGE_KINDS}, not {kind!r}")
+        path = OUTLETS[outlet].feed_path
+        with self._lock:
+            self._outages[path] = kind
+        return self.url + path
+
+    def restore_feed(self, outlet: str) -> None:
+        with self._lock:
+            self._outages.pop(OUTLETS[outlet].feed_path, None)
+
     def page_path(self, article: SampleArticle, section: str = "news") -> str:
         return f"/{article.outlet}/{section}/{article.slug}.html"
 
     def page_url(self, article: SampleArticle, section: str = "news") -> str:
         return self.url + self.page_path(article, section)
+
+    def listed_urls(self, article: SampleArticle) -> list[str]:
+        """Every link the feeds give for ``article``: its page, and its section-feed alias if it has one."""
+        urls = [self.page_url(article)]
+        if article.outlet == "sahil" and _in_politics_section(article):
+            urls.append(self.page_url(article, "politics"))
+        return urls
 
     def _by_outlet(self, outlet: str) -> list[SampleArticle]:
         items = [a for a in self.articles if a.outlet == outlet]
@@ -145,7 +170,7 @@ class SampleNewsServer:
     def render_feed(self, outlet: Outlet, section: bool = False) -> bytes:
         items = self._by_outlet(outlet.key)
         if section:
-            items = [a for a in items if a.primary in {"POLITICS_GOVERNANCE", "DIPLOMACY", "STATEMENT", "PROTEST"}]
+            items = [a for a in items if _in_politics_section(a)]
         if outlet.feed_format == "atom":
             return self._render_atom(outlet, items).encode(outlet.encoding)
         return self._render_rss(outlet, items, section).encode(outlet.encoding, errors="xmlcharrefreplace")
@@ -346,6 +371,15 @@ class SampleNewsServer:
                     return
                 body, content_type = body_type
                 etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+                with server._lock:
+                    outage = server._outages.get(path)
+                if outage == "500":
+                    self._send(500, b"internal error", "text/plain; charset=utf-8")
+                    return
+                if outage == "broken":  # cut off before the first item: no entries
+                    cut = max(body.find(b"<item>"), body.find(b"<entry>"), 0)
+                    self._send(200, body[:cut], content_type, etag)
+                    return
                 if self.headers.get("If-None-Match") == etag:
                     self._send(304, b"", None, etag)
                     return
@@ -384,6 +418,10 @@ class SampleNewsServer:
         if self._faults:
             return self.render_fault_feed(path)
         return None
+
+
+def _in_politics_section(article: SampleArticle) -> bool:
+    return article.primary in {"POLITICS_GOVERNANCE", "DIPLOMACY", "STATEMENT", "PROTEST"}
 
 
 def _hours(hours: int):

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,14 +31,40 @@ def require_prism() -> None:
 
 
 @contextmanager
-def served_sample(tmp_path: Path) -> Iterator[tuple[SampleNewsServer, Path, Path]]:
-    """The bundled sample served on loopback, its feed list written: (server, feeds file, output folder)."""
+def served_sample(tmp_path: Path, faults: bool = False) -> Iterator[tuple[SampleNewsServer, Path, Path]]:
+    """The bundled sample served on loopback (with the bad feeds and pages when ``faults``), its feed
+    list written: (server, feeds file, output folder)."""
     from akhbar.sample.server import SampleNewsServer
 
-    with SampleNewsServer() as server:
+    with SampleNewsServer(faults=faults) as server:
         feeds = tmp_path / "feeds.txt"
         server.write_feed_list(feeds)
         yield server, feeds, tmp_path / "out"
+
+
+def story_groups(server: SampleNewsServer) -> dict[str, set[str]]:
+    """Canonical URLs by story: an original with its verbatim republications (exact duplicates,
+    of which streaming keeps whichever arrives first), or a single article; each article under
+    every link the feeds give it (the section feed lists some under a second URL, the same GUID)."""
+    from akhbar.core.urls import canonical_url
+
+    by_id = {a.id: a for a in server.articles}
+    groups: dict[str, set[str]] = {}
+    for article in server.articles:
+        original = by_id.get(article.republished_from or "")
+        story = original.id if original is not None and original.body == article.body else article.id
+        groups.setdefault(story, set()).update(canonical_url(url) for url in server.listed_urls(article))
+    return groups
+
+
+_DEADLINE = re.compile(r"streaming until (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC")
+
+
+def deadline_from_log(log: Path) -> datetime:
+    """The --duration deadline the job printed when it started (UTC, to the second)."""
+    found = _DEADLINE.search(log.read_text(encoding="utf-8", errors="replace"))
+    assert found, f"the job did not print its deadline\n{log_tail(log)}"
+    return datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
 
 
 def streaming_command(feeds: Path, out: Path, *extra: str) -> list[str]:
@@ -45,6 +74,21 @@ def streaming_command(feeds: Path, out: Path, *extra: str) -> list[str]:
         "--streaming", "--poll_interval", "3", "--write_interval", "3", "--allow_loopback",
         "--host_delay", "0", "--host_concurrency", "4", *extra,
     ]
+
+
+def start_job(command: list[str], log) -> subprocess.Popen:
+    """Start a job in its own process group, so that ``kill_job`` also ends the Prism it starts."""
+    return subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def kill_job(proc: subprocess.Popen) -> None:
+    """End a job that is still running, with its runner's processes (a failed test leaves none behind)."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
 
 
 def wait_for(predicate, proc: subprocess.Popen, timeout_s: float, what: str,
@@ -82,4 +126,5 @@ def log_tail(log: Path, lines: int = 60) -> str:
     return f"last {len(text)} lines of {log}:\n" + "\n".join(text)
 
 
-__all__ = ["REPO_ROOT", "log_tail", "require_prism", "served_sample", "streaming_command", "wait_for"]
+__all__ = ["REPO_ROOT", "deadline_from_log", "kill_job", "log_tail", "require_prism", "served_sample", "start_job",
+           "story_groups", "streaming_command", "wait_for"]

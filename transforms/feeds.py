@@ -18,6 +18,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
+from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
 
 from akhbar.lib.feeds import FeedState, PollConfig, backoff_delay, entry_key, parse_feed
 from akhbar.lib.web.http import HttpClient
@@ -55,11 +56,13 @@ class PollFeedFn(beam.DoFn):
             self._client.close()
 
     @per_item(STAGE, counter=counters.FEEDS_FAILED)
-    def process(self, element: tuple[str, object], state=beam.DoFn.StateParam(STATE)) -> Iterator:
+    def process(self, element: tuple[str, object], state=beam.DoFn.StateParam(STATE),
+                timestamp=beam.DoFn.TimestampParam) -> Iterator:
         feed_url, _tick = element
         feed_state: FeedState = state.read() or FeedState()
         now = utc_now()
-        if now.timestamp() < feed_state.next_due:
+        clock = _schedule_time(timestamp, now)
+        if clock < feed_state.next_due:
             self._backing_off.inc()
             return
         try:
@@ -68,14 +71,14 @@ class PollFeedFn(beam.DoFn):
         except Exception as exc:  # whatever the feed sends, the feed fails alone and backs off
             feed_state.failures += 1
             delay = backoff_delay(feed_state.failures, self._config).total_seconds()
-            feed_state.next_due = now.timestamp() + delay
+            feed_state.next_due = clock + delay
             state.write(feed_state)
             self._failed.inc()
             LOG.warning("feed %s failed (%s); backing off %.0fs before its next poll", feed_url, exc, delay)
             yield beam.pvalue.TaggedOutput(DEAD_LETTER, isolation.dead_letter(STAGE, exc, element))
             return
         feed_state.failures = 0
-        feed_state.next_due = now.timestamp() + self._config.interval_s
+        feed_state.next_due = clock + self._config.interval_s
         fresh = []
         for key, item in keyed:
             repeated = key in feed_state.seen
@@ -98,19 +101,37 @@ class PollFeedFn(beam.DoFn):
             self._unchanged.inc()
             return []
         body_hash = hashlib.sha256(response.body).hexdigest()
-        feed_state.etag, feed_state.last_modified = response.etag, response.last_modified
         if body_hash == feed_state.body_hash:
             # Some servers change validators without changing the feed, or the reverse.
+            feed_state.etag, feed_state.last_modified = response.etag, response.last_modified
             self._unchanged.inc()
             return []
         content_type = response.headers.get("content-type")
         parsed = parse_feed(response.body, feed_url, content_type, now, base_url=response.url)
-        feed_state.body_hash = body_hash
+        # Validators and hash only from a body that parsed cleanly: after a broken or cut-off
+        # response, a server that keeps its ETag would answer 304 to every later poll, and the
+        # entries the body lost would be missed until the feed changed. The entries already
+        # emitted are skipped by ``seen`` when the body is read again.
+        if not parsed.bozo or parsed.bozo.startswith("CharacterEncodingOverride"):
+            feed_state.etag, feed_state.last_modified = response.etag, response.last_modified
+            feed_state.body_hash = body_hash
         if parsed.charset_repaired:
             self._repaired.inc()
         if parsed.bozo:
             LOG.info("feed %s parsed with a warning: %s", feed_url, parsed.bozo)
         return parsed.items
+
+
+def _schedule_time(tick: Timestamp, now: datetime) -> float:
+    """The time a feed's schedule runs on: the tick's own timestamp in streaming, else the clock.
+
+    Ticks carry exact times (start + k * tick interval) while their processing lags by a varying
+    few seconds; scheduled on the clock, a feed due every 60 s at 30 s ticks was polled after 60
+    or 90 s depending on that lag. Batch polls (no tick) use the clock.
+    """
+    if tick is None or tick <= MIN_TIMESTAMP:
+        return now.timestamp()
+    return tick.micros / 1_000_000
 
 
 class PollFeeds(beam.PTransform):

@@ -16,7 +16,7 @@ from apache_beam.coders import PickleCoder, VarIntCoder
 from apache_beam.transforms import window as beam_window
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
-from apache_beam.utils.timestamp import Duration, Timestamp
+from apache_beam.utils.timestamp import Duration
 
 from akhbar.lib.models import NEAR_DUP_MODEL
 from akhbar.lib.neardup import (
@@ -115,36 +115,62 @@ class ApplyPolicyFn(beam.DoFn):
 class ShardIndexFn(beam.DoFn):
     """Streaming: one LSH index per shard, durable in Beam state, cached in memory.
 
-    State per shard key: a bag of the fingerprints seen within the TTL and
-    their count. The worker keeps the built index in memory and rebuilds it
-    from the bag whenever its count disagrees with the state (a restart, or
-    the key moved to this worker). An event-time timer drops fingerprints
-    older than the TTL; the index also evicts its oldest entries past
-    ``max_items_per_shard``, so memory is bounded by both.
+    State per shard key: a bag of (arrival, fingerprint) pairs, their count and
+    the oldest arrival. The worker keeps the built index in memory and rebuilds
+    it from the bag whenever its count disagrees with the state (a restart, or
+    the key moved to this worker). The index evicts by publication time and past
+    ``max_items_per_shard``; the bag is pruned by arrival time (the element
+    timestamp, the watermark's clock) once its oldest entry is more than
+    ``ttl + ttl/8`` old, keeping the last ``ttl``.
+
+    Each article moves the shard's one event-time timer to its arrival + TTL;
+    it fires when a shard got nothing for a whole TTL, or when the run ends
+    (the watermark jumps to the end of time), and clears the shard at once.
+    There is never a chain of timers, each re-set from the last: a chain keyed on
+    publication times never ended, because portable runners fire timers at
+    millisecond precision and the oldest fingerprint (microseconds) survived
+    every firing, so the same timer was set again and the run could not stop.
     """
 
     FPS = BagStateSpec("fingerprints", PickleCoder())
     COUNT = ReadModifyWriteStateSpec("count", VarIntCoder())
+    OLDEST = ReadModifyWriteStateSpec("oldest_arrival_us", VarIntCoder())
     EXPIRY = TimerSpec("expiry", TimeDomain.WATERMARK)
 
     def __init__(self, config: NearDupConfig, opts: DedupNearOptions):
         self._config = replace(config, max_gap_s=float(opts.ttl_s))
         self._opts = opts
+        self._ttl_us = opts.ttl_s * 1_000_000
+        self._prune_after_us = self._ttl_us + self._ttl_us // 8
 
     def setup(self) -> None:
         self._scorer = _load_scorer(self._opts.model_path)
         self._cache: dict[str, tuple[int, NearDupIndex]] = {}
 
-    def _index(self, shard: str, fps_state, count_state) -> NearDupIndex:
-        count = count_state.read() or 0
+    def _index(self, shard: str, fps_state, count: int) -> NearDupIndex:
         cached = self._cache.get(shard)
         if cached is not None and cached[0] == count:
             return cached[1]
         index = NearDupIndex(self._config, self._scorer, max_items=self._opts.max_items_per_shard)
-        for fp in sorted(fps_state.read(), key=order_key):
+        for _arrival, fp in sorted(fps_state.read(), key=lambda entry: order_key(entry[1])):
             index.insert(fp)
         self._cache[shard] = (count, index)
         return index
+
+    def _prune(self, shard: str, now_us: int, fps_state, count_state, oldest_state) -> tuple[int, int | None]:
+        """Keep the bag's entries that arrived within the TTL before ``now_us``; return (count, oldest)."""
+        kept = [entry for entry in fps_state.read() if entry[0] > now_us - self._ttl_us]
+        fps_state.clear()
+        for entry in kept:
+            fps_state.add(entry)
+        count_state.write(len(kept))
+        oldest = min((arrival for arrival, _fp in kept), default=None)
+        if oldest is None:
+            oldest_state.clear()
+        else:
+            oldest_state.write(oldest)
+        self._cache.pop(shard, None)
+        return len(kept), oldest
 
     def process(
         self,
@@ -152,38 +178,37 @@ class ShardIndexFn(beam.DoFn):
         timestamp=beam.DoFn.TimestampParam,
         fps_state=beam.DoFn.StateParam(FPS),
         count_state=beam.DoFn.StateParam(COUNT),
+        oldest_state=beam.DoFn.StateParam(OLDEST),
         expiry=beam.DoFn.TimerParam(EXPIRY),
     ) -> Iterator[tuple]:
         shard, (article, fp) = element
-        index = self._index(shard, fps_state, count_state)
+        now_us = timestamp.micros
+        count, oldest = count_state.read() or 0, oldest_state.read()
+        if oldest is not None and now_us - oldest > self._prune_after_us:
+            count, oldest = self._prune(shard, now_us, fps_state, count_state, oldest_state)
+        index = self._index(shard, fps_state, count)
         match = index.add(fp)
-        fps_state.add(fp)
-        count = (count_state.read() or 0) + 1
+        fps_state.add((now_us, fp))
+        count += 1
         count_state.write(count)
+        if oldest is None:
+            oldest_state.write(now_us)
         self._cache[shard] = (count, index)
-        if count == 1:
-            expiry.set(timestamp + Duration(seconds=self._opts.ttl_s))
+        expiry.set(timestamp + Duration(seconds=self._opts.ttl_s))
         yield article.article_id, (article, match)
 
     @on_timer(EXPIRY)
     def expire(
         self,
         key=beam.DoFn.KeyParam,
-        fire=beam.DoFn.TimestampParam,
         fps_state=beam.DoFn.StateParam(FPS),
         count_state=beam.DoFn.StateParam(COUNT),
-        expiry=beam.DoFn.TimerParam(EXPIRY),
+        oldest_state=beam.DoFn.StateParam(OLDEST),
     ) -> None:
-        horizon = float(fire.micros) / 1e6 - self._opts.ttl_s
-        # Strictly newer than the horizon: the article that set this timer goes, so the next timer is later.
-        kept = [fp for fp in fps_state.read() if fp.time > horizon]
         fps_state.clear()
-        for fp in kept:
-            fps_state.add(fp)
-        count_state.write(len(kept))
+        count_state.clear()
+        oldest_state.clear()
         self._cache.pop(key, None)
-        if kept:
-            expiry.set(Timestamp(min(fp.time for fp in kept) + self._opts.ttl_s))
 
 
 def best_of_shards(element: tuple[str, Iterable[tuple]]) -> tuple:

@@ -113,6 +113,22 @@ def _window_tag(window) -> str:
     return "batch"
 
 
+class WindowForWrite(beam.PTransform):
+    """Streaming: the write windows, fixed windows of ``window_s`` seconds.
+
+    One declared windowing for a table: every PCollection flattened into one
+    writer goes through this first, since a Flatten's inputs must be windowed
+    alike (Prism fails the bundle otherwise).
+    """
+
+    def __init__(self, window_s: int):
+        super().__init__()
+        self._window_s = window_s
+
+    def expand(self, pcoll):
+        return pcoll | "FixedWindows" >> beam.WindowInto(beam_window.FixedWindows(self._window_s))
+
+
 class ToRowFn(beam.DoFn):
     """Record -> (partition date, row); a record that has no row or no date is its own dead letter."""
 
@@ -197,7 +213,7 @@ class WriteParquet(beam.PTransform):
 
     def expand(self, records):
         if self._streaming:
-            records = records | "Window" >> beam.WindowInto(beam_window.FixedWindows(self._window_s))
+            records = records | "Window" >> WindowForWrite(self._window_s)
         rows = records | "ToRow" >> beam.ParDo(ToRowFn(self._table)).with_outputs(DEAD_LETTER, main="rows")
         written = (
             rows.rows

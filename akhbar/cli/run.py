@@ -7,6 +7,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from apache_beam.options.pipeline_options import StandardOptions
@@ -23,7 +24,8 @@ from akhbar.transforms import counters
 
 # Exit codes of `akhbar run` (docs/running.md).
 EXIT_OK = 0
-EXIT_UNBALANCED = 1  # a batch run whose counters do not add up
+EXIT_UNBALANCED = 1  # a batch run (or a drained streaming run) whose counters do not add up
+EXIT_NOT_DRAINED = 1  # a streaming run that did not drain after its --duration and was cancelled
 EXIT_USAGE = 2  # bad command line, feed list, model or output location: nothing was fetched
 EXIT_NO_FEED_READ = 3  # the run went through, but not one feed could be read
 
@@ -37,6 +39,8 @@ def run_command(argv: Sequence[str]) -> int:
         enrichers = ingest.check_models(opts)  # validates the models before any feed is read
         feeds = read_feed_list(opts.feeds)
         check_output_writable(opts.output)  # before the progress display and any fetch
+        if opts.view_as(StandardOptions).streaming:
+            print(streaming_banner(opts.duration), flush=True)
         # The counters are only readable at the end; meanwhile show the rows appearing under --output.
         with progress.watch_output(opts.output, "run"):
             result, seconds = ingest.run(opts, feeds, enrichers)
@@ -45,18 +49,18 @@ def run_command(argv: Sequence[str]) -> int:
         return EXIT_USAGE
     except ingest.Interrupted:
         print(f"stopped; the files written so far are complete: {opts.output}", flush=True)
-        # The in-process SDK worker's threads wait on a job service that is going away, and
-        # interpreter shutdown would join them before the exit handlers stop the runner's
-        # processes. Run the exit handlers now, then leave without joining those threads.
-        sys.stderr.flush()
-        atexit._run_exitfuncs()
-        os._exit(0)
+        _leave(EXIT_OK)
+    except ingest.DrainTimeout as exc:
+        print(f"akhbar run: {exc}: {opts.output}", file=sys.stderr, flush=True)
+        _leave(EXIT_NOT_DRAINED)
     summary = RunSummary(counters.query_counters(result), opts.output, seconds)
     print(summary.render())
     if summary.no_feed_read:
         print("akhbar run: no feed could be read; see the dead letters for each feed's error", file=sys.stderr)
         return EXIT_NO_FEED_READ
-    if not opts.view_as(StandardOptions).streaming and not summary.balanced:
+    # A batch run, or a streaming run that drained after its --duration, has seen every item through.
+    drained = not opts.view_as(StandardOptions).streaming or opts.duration
+    if drained and not summary.balanced:
         print("akhbar run: the counters do not balance; see the summary above", file=sys.stderr)
         return EXIT_UNBALANCED
     return EXIT_OK
@@ -86,6 +90,28 @@ def submit_command(argv: Sequence[str]) -> int:
     print(f"submitted {len(feeds)} feeds into {opts.output}: job {job_id() if callable(job_id) else 'started'} "
           f"({type(result).__name__}, state {result.state})")
     return 0
+
+
+def streaming_banner(duration_s: float | None) -> str:
+    """When a streaming run will stop: its deadline (UTC, to the second), or never."""
+    if not duration_s:
+        return "streaming until stopped (Ctrl-C)"
+    deadline = datetime.now(timezone.utc) + timedelta(seconds=duration_s)
+    return (f"streaming until {deadline:%Y-%m-%d %H:%M:%S} UTC (--duration {duration_s:g}s), then writing "
+            "the last windows; Ctrl-C stops it earlier")
+
+
+def _leave(code: int) -> None:
+    """Exit after a cancelled streaming job.
+
+    The in-process SDK worker's threads wait on a job service that is going away, and
+    interpreter shutdown would join them before the exit handlers stop the runner's
+    processes. Run the exit handlers now, then leave without joining those threads.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 def demo_command(argv: Sequence[str]) -> int:

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
@@ -147,23 +148,61 @@ def _isatty(stream: TextIO) -> bool:
         return False
 
 
-def count_output(output: str) -> tuple[int, int]:
-    """(Parquet files, rows) under an output folder, from the files' footers; hidden files skipped."""
+@dataclass
+class OutputCache:
+    """What ``count_output`` learnt on earlier calls: per partition folder, its mtime and its
+    files' (size, mtime, rows)."""
+
+    folders: dict[Path, tuple[int, dict[str, tuple[int, int, int]]]] = field(default_factory=dict)
+
+
+def count_output(output: str, cache: OutputCache | None = None) -> tuple[int, int]:
+    """(Parquet files, rows) under an output folder, from the files' footers; hidden files skipped.
+
+    With a ``cache``, a partition folder whose mtime has not changed is not listed again, and a
+    file's footer is read once: a watcher calling this every second costs a stat per partition
+    folder, not a footer read per file, so a streaming run of days (thousands of files) is not
+    slowed by its own progress line. The writer adds and replaces files by rename, which
+    changes the folder's mtime.
+    """
     import pyarrow.parquet as pq
 
-    files = rows = 0
+    cache = cache if cache is not None else OutputCache()
     root = Path(output)
     if not root.is_dir():
         return 0, 0
-    for path in root.glob("*/*/*.parquet"):
-        if any(part.startswith(".") for part in path.relative_to(root).parts):
+    seen: set[Path] = set()
+    for folder in root.glob("*/*"):
+        if any(part.startswith(".") for part in folder.relative_to(root).parts):
             continue
         try:
-            rows += pq.read_metadata(path).num_rows
-            files += 1
-        except (OSError, ValueError):
-            continue  # replaced or removed while we looked
-    return files, rows
+            mtime = folder.stat().st_mtime_ns
+        except OSError:
+            continue
+        if not folder.is_dir():
+            continue
+        seen.add(folder)
+        known = cache.folders.get(folder)
+        if known is not None and known[0] == mtime:
+            continue
+        previous = known[1] if known is not None else {}
+        files: dict[str, tuple[int, int, int]] = {}
+        for path in folder.glob("*.parquet"):
+            if path.name.startswith("."):
+                continue
+            try:
+                stat = path.stat()
+                entry = previous.get(path.name)
+                if entry is None or entry[:2] != (stat.st_size, stat.st_mtime_ns):
+                    entry = (stat.st_size, stat.st_mtime_ns, pq.read_metadata(path).num_rows)
+            except (OSError, ValueError):
+                continue  # replaced or removed while we looked
+            files[path.name] = entry
+        cache.folders[folder] = (mtime, files)
+    for gone in cache.folders.keys() - seen:
+        del cache.folders[gone]
+    totals = [entry[2] for _mtime, files in cache.folders.values() for entry in files.values()]
+    return len(totals), sum(totals)
 
 
 @contextmanager
@@ -176,12 +215,13 @@ def watch_output(output: str, label: str, stream: TextIO | None = None, poll_s: 
     if "://" in output:  # gs://, s3://: not polled
         yield progress
         return
-    _, rows_before = count_output(output)
+    cache = OutputCache()
+    _, rows_before = count_output(output, cache)
     stop = threading.Event()
 
     def poll() -> None:
         while not stop.wait(poll_s):
-            files, rows = count_output(output)
+            files, rows = count_output(output, cache)
             progress.update(max(0, rows - rows_before), extra=f"{files} files in {output}")
 
     thread = threading.Thread(target=poll, name="akhbar-progress", daemon=True)
@@ -191,6 +231,6 @@ def watch_output(output: str, label: str, stream: TextIO | None = None, poll_s: 
     finally:
         stop.set()
         thread.join()
-        files, rows = count_output(output)
+        files, rows = count_output(output, cache)
         progress.update(max(0, rows - rows_before), extra=f"{files} files in {output}")
         progress.close()

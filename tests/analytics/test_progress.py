@@ -121,3 +121,33 @@ def test_run_once_reports_the_rows_it_writes(sample_server, tmp_path: Path, caps
     assert rows > 0
     last = [line for line in capsys.readouterr().err.splitlines() if " run: " in line][-1]
     assert f"run: {rows} rows" in last and f"{files} files in {out}" in last, last
+
+
+def test_count_output_caches_footers_and_sees_new_replaced_and_removed_files(tmp_path: Path):
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from akhbar.lib.progress import OutputCache
+
+    part = tmp_path / "articles" / "date=2026-11-24"
+    part.mkdir(parents=True)
+
+    def write(name: str, n: int) -> None:  # as the writer does: a hidden file renamed into place
+        pq.write_table(pa.table({"x": list(range(n))}), part / f".{name}.inprogress")
+        os.replace(part / f".{name}.inprogress", part / name)
+
+    write("a.parquet", 2)
+    write("b.parquet", 3)
+    pq.write_table(pa.table({"x": [9]}), part / ".c.parquet.inprogress")
+    cache = OutputCache()
+    assert count_output(str(tmp_path), cache) == (2, 5)
+    assert count_output(str(tmp_path), cache) == (2, 5)
+    write("a.parquet", 10)  # a retried window replaces its file
+    (part / "b.parquet").unlink()
+    assert count_output(str(tmp_path), cache) == (1, 10)
+    other = tmp_path / "dead_letters" / "date=2026-11-25"
+    other.mkdir(parents=True)
+    pq.write_table(pa.table({"x": [1]}), other / "d.parquet")
+    assert count_output(str(tmp_path), cache) == (2, 11) == count_output(str(tmp_path))

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from akhbar.pipelines import ingest
+from akhbar.pipelines.options import parse_options
 from akhbar.schemas.article import table_glob
 from akhbar.transforms import counters
 from tests.flink.conftest import flink_local
@@ -18,7 +19,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.flink]
 def model_flags() -> list[str]:
     """The enrichment branches that have landed run too; a default model not shipped yet is left out."""
     try:
-        ingest.build_enrichers(ingest.pipeline_options(["--feeds", "x", "--output", "y"]))
+        ingest.build_enrichers(parse_options(["--feeds", "x", "--output", "y"]))
         return []
     except (ValueError, FileNotFoundError):
         return ["--ner_model", "none", "--event_model", "none"]

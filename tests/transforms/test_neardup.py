@@ -1,8 +1,9 @@
 """Near-dup core (fingerprints, pair scorer, clustering) and the DedupNear transform on real runners."""
 from __future__ import annotations
 
+import dataclasses
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import apache_beam as beam
 import pytest
@@ -207,3 +208,32 @@ def test_streaming_ttl_expires_the_index():
             (original.article_id, original.article_id, None),
             (late_copy.article_id, late_copy.article_id, None),
         ]))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_streaming_state_expiry_ends_on_prism_with_sub_second_publication_times():
+    """Articles whose publication times carry microseconds (items without a date get their read time)
+    expire and let the run end on Prism, whose timers fire at millisecond precision."""
+    from apache_beam.options.pipeline_options import PrismRunnerOptions
+
+    from akhbar.pipelines.runners import PrismRunner, find_prism
+    from tests.prism import require_prism
+
+    require_prism()
+    samples = [a for i, a in ARTICLES.items() if not SAMPLES[i].republished_from][:12]
+    arrival = 1_800_000_000.0
+    stamped = []
+    for k, a in enumerate(samples):
+        published = datetime.fromtimestamp(arrival + k + 0.123456, tz=timezone.utc)
+        stamped.append((arrival + k, dataclasses.replace(a, published_at=published)))
+    options = PipelineOptions(["--streaming"])
+    options.view_as(PrismRunnerOptions).prism_location = find_prism()
+    with beam.Pipeline(runner=PrismRunner(), options=options) as p:
+        out = (
+            p
+            | beam.Create(stamped)
+            | beam.Map(lambda pair: TimestampedValue(pair[1], pair[0]))
+            | DedupNear(DedupNearOptions(ttl_s=60, shards=2, routes=2, window_s=5), streaming=True)
+        ).main
+        assert_that(out | beam.Map(lambda a: a.article_id), equal_to([a.article_id for _t, a in stamped]))
