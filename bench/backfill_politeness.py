@@ -1,6 +1,6 @@
 """Backfill across many hosts with the default politeness: is the wall time the politeness bound, not more?
 
-Ten loopback news sites (127.0.0.21 to 127.0.0.30, one host each) serve 200
+Ten loopback news sites (on 127.0.0.1, one port each: one politeness host each) serve 200
 pages each, with robots.txt and a two-level gzip sitemap index. ``akhbar
 backfill --site ...`` reads all ten and fetches every page with the default
 politeness (``--host_delay 1``, ``--host_concurrency 2``). A host then cannot be
@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=10)
     parser.add_argument("--pages", type=int, default=200)
     args = parser.parse_args()
-    sites = [NewsSite(f"127.0.0.{21 + k}", pages=args.pages, name=f"site{k}", per_sitemap=50).start()
+    sites = [NewsSite(pages=args.pages, name=f"site{k}", per_sitemap=50).start()
              for k in range(args.hosts)]
     try:
         polite = backfill(sites, [])

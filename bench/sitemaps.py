@@ -113,7 +113,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=20_000)
     args = parser.parse_args()
-    with NewsSite("127.0.0.40", pages=args.pages, step=timedelta(hours=1), per_sitemap=500, robots="") as site:
+    with NewsSite(pages=args.pages, step=timedelta(hours=1), per_sitemap=500, robots="") as site:
         site.robots = f"User-agent: *\nAllow: /\nSitemap: {site.url}/sitemap_index.xml\nSitemap: {site.url}/news-sitemap.xml\n"
         newest = max(p.published for p in site.pages)
         dates = DateRange(newest - timedelta(days=30), newest + timedelta(seconds=1))

@@ -27,7 +27,7 @@ def test_feed_links_are_the_alternate_feed_links_resolved_against_base():
 
 
 def test_discovery_finds_the_feeds_of_a_home_page():
-    with NewsSite("127.0.0.7", pages=5) as site, PoliteClient(LOOPBACK, PolitenessConfig(delay_s=0)) as polite:
+    with NewsSite(pages=5) as site, PoliteClient(LOOPBACK, PolitenessConfig(delay_s=0)) as polite:
         found = discover_feeds(polite, site.url + "/")
         paths = [r.path for r in site.requests]
     assert [(f.url, f.source, f.entries) for f in found.feeds] == [
@@ -39,7 +39,7 @@ def test_discovery_finds_the_feeds_of_a_home_page():
 
 
 def test_discovery_without_announced_feeds_tries_the_common_paths_and_obeys_robots():
-    with NewsSite("127.0.0.7", pages=3, robots="User-agent: *\nDisallow: /\nAllow: /rss\n") as site, \
+    with NewsSite(pages=3, robots="User-agent: *\nDisallow: /\nAllow: /rss\n") as site, \
             PoliteClient(LOOPBACK, PolitenessConfig(delay_s=0)) as polite:
         (found,) = discover_sites(polite, [site.url])
         paths = [r.path for r in site.requests]

@@ -56,7 +56,9 @@ def test_429_and_503_with_retry_after_are_rate_limits_other_statuses_are_not():
 
 
 def test_hosts_are_names_without_ports():
-    assert host_of("http://127.0.0.1:8080/a") == host_of("https://127.0.0.1/b") == "127.0.0.1"
+    assert host_of("https://127.0.0.1/b") == host_of("https://127.0.0.1:443/c") == "127.0.0.1"
+    assert host_of("http://127.0.0.1:8080/a") == host_of("http://127.0.0.1:8080/z") == "127.0.0.1:8080"
+    assert host_of("http://127.0.0.1:8080/a") != host_of("http://127.0.0.1:8081/a")  # two servers, two queues
     assert host_of("https://News.Example/x") == "news.example"
 
 
@@ -162,7 +164,7 @@ def test_bad_politeness_settings_are_refused():
 
 def test_the_polite_client_obeys_robots_and_waits_out_one_retry_after():
     robots = "User-agent: akhbar\nDisallow: /news/1.html\n"
-    with NewsSite("127.0.0.5", pages=3, robots=robots, rate_limit={"/news/2.html": "1"}) as site, \
+    with NewsSite(pages=3, robots=robots, rate_limit={"/news/2.html": "1"}) as site, \
             PoliteClient(LOOPBACK, PolitenessConfig(delay_s=0)) as polite:
         with pytest.raises(RobotsDisallowed) as refused:
             polite.get(site.url + "/news/1.html")
@@ -174,7 +176,7 @@ def test_the_polite_client_obeys_robots_and_waits_out_one_retry_after():
 
 
 def test_a_retry_after_past_the_cap_is_a_rate_limited_error():
-    with NewsSite("127.0.0.5", pages=1, robots=None, rate_limit={"/news/0.html": "3600"}) as site, \
+    with NewsSite(pages=1, robots=None, rate_limit={"/news/0.html": "3600"}) as site, \
             PoliteClient(LOOPBACK, PolitenessConfig(delay_s=0, max_retry_after_s=10)) as polite:
         with pytest.raises(RateLimited) as limited:
             polite.get(site.url + "/news/0.html")
@@ -182,8 +184,8 @@ def test_a_retry_after_past_the_cap_is_a_rate_limited_error():
 
 
 def test_a_host_the_operator_has_permission_for_is_fetched_without_robots():
-    with NewsSite("127.0.0.5", pages=1, robots="User-agent: *\nDisallow: /\n") as site:
-        config = PolitenessConfig(delay_s=0, robots=RobotsPolicy(exempt_hosts=frozenset({"127.0.0.5"})))
+    with NewsSite(pages=1, robots="User-agent: *\nDisallow: /\n") as site:
+        config = PolitenessConfig(delay_s=0, robots=RobotsPolicy(exempt_hosts=frozenset({site.url.split("://")[1]})))
         with PoliteClient(LOOPBACK, config) as polite:
             assert polite.get(site.url + "/news/0.html").status == 200
         assert [r.path for r in site.requests] == ["/news/0.html"], "robots.txt was not even read"

@@ -22,7 +22,7 @@ def _rows(out) -> list[tuple]:
 
 def test_a_backfill_writes_exactly_the_pages_of_the_range_and_a_second_one_nothing_new(tmp_path, capsys):
     out = tmp_path / "out"
-    with NewsSite("127.0.0.8", pages=300, robots=None, per_sitemap=25) as site:
+    with NewsSite(pages=300, robots=None, per_sitemap=25) as site:
         argv = ["backfill", "--sitemap", site.url + "/sitemap_index.xml", "--since", "2026-10-20",
                 "--until", "2026-11-09", "--output", str(out), *FAST]
         assert main(argv) == 0
@@ -52,7 +52,7 @@ def test_a_backfill_writes_exactly_the_pages_of_the_range_and_a_second_one_nothi
 
 def test_a_backfill_of_a_site_reads_its_robots_sitemaps_and_obeys_the_rest(tmp_path, capsys):
     out = tmp_path / "out"
-    with NewsSite("127.0.0.8", pages=40, robots="") as site:
+    with NewsSite(pages=40, robots="") as site:
         site.robots = f"User-agent: akhbar\nDisallow: /news/33.html\nSitemap: {site.url}/news-sitemap.xml\n"
         code = main(["backfill", "--site", site.url, "--since", "2026-10-01", "--output", str(out), *FAST])
         printed = capsys.readouterr().out
@@ -68,7 +68,7 @@ def test_a_backfill_of_a_site_reads_its_robots_sitemaps_and_obeys_the_rest(tmp_p
 
 
 def test_no_sitemap_readable_exits_3(tmp_path, capsys):
-    with NewsSite("127.0.0.8", pages=1, robots=None) as site:
+    with NewsSite(pages=1, robots=None) as site:
         code = main(["backfill", "--sitemap", site.url + "/missing.xml", "--since", "2026-10-01",
                      "--output", str(tmp_path / "out"), *FAST])
     captured = capsys.readouterr()

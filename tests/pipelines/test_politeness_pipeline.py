@@ -39,7 +39,7 @@ def _gaps(times: list[float]) -> list[float]:
 
 def test_a_disallowed_path_is_never_requested_and_crawl_delay_spaces_the_rest(tmp_path):
     robots = "User-agent: *\nDisallow: /\n\nUser-agent: akhbar\nDisallow: /news/3.html\nDisallow: /news/5\nCrawl-delay: 1\n"
-    with NewsSite("127.0.0.2", pages=8, robots=robots, feed_items=8) as site:
+    with NewsSite(pages=8, robots=robots, feed_items=8) as site:
         totals, rows = _run(site, tmp_path, "--host_delay", "0", "--host_concurrency", "4")
         page_requests = site.requested("/news/")
         robots_requests = site.requested("/robots.txt")
@@ -62,7 +62,7 @@ def test_a_disallowed_path_is_never_requested_and_crawl_delay_spaces_the_rest(tm
 
 
 def test_a_429_with_retry_after_is_fetched_again_after_it_and_written(tmp_path):
-    with NewsSite("127.0.0.3", pages=6, robots=None, feed_items=6, rate_limit={"/news/2.html": "2"}) as site:
+    with NewsSite(pages=6, robots=None, feed_items=6, rate_limit={"/news/2.html": "2"}) as site:
         totals, rows = _run(site, tmp_path, "--host_delay", "0.1")
         attempts = site.requested("/news/2.html")
     assert len(attempts) == 2, attempts
@@ -75,7 +75,7 @@ def test_a_429_with_retry_after_is_fetched_again_after_it_and_written(tmp_path):
 
 
 def test_a_retry_after_longer_than_the_cap_keeps_the_feed_text(tmp_path):
-    with NewsSite("127.0.0.3", pages=3, robots=None, feed_items=3, rate_limit={"/news/1.html": "3600"}) as site:
+    with NewsSite(pages=3, robots=None, feed_items=3, rate_limit={"/news/1.html": "3600"}) as site:
         totals, rows = _run(site, tmp_path, "--host_delay", "0", "--max_retry_after", "60")
         attempts = site.requested("/news/1.html")
     assert len(attempts) == 1
@@ -88,7 +88,7 @@ def test_a_retry_after_longer_than_the_cap_keeps_the_feed_text(tmp_path):
 @pytest.mark.slow
 def test_request_spacing_stays_at_or_above_the_host_delay_over_50_pages(tmp_path):
     delay = 0.3
-    with NewsSite("127.0.0.4", pages=50, robots=None, feed_items=50) as site:
+    with NewsSite(pages=50, robots=None, feed_items=50) as site:
         totals, rows = _run(site, tmp_path, "--host_delay", str(delay), "--host_concurrency", "4")
         requests = site.requested("/news/") + site.requested("/robots.txt")
     assert len(rows) == 50 and totals[counters.PAGES_FETCHED] == 50

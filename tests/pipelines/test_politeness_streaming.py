@@ -22,7 +22,7 @@ def _rows(out) -> dict[str, tuple]:
 def test_a_rate_limited_page_is_fetched_on_a_later_tick(tmp_path):
     require_prism()
     out = tmp_path / "out"
-    with NewsSite("127.0.0.11", pages=5, robots=None, feed_items=5, rate_limit={"/news/1.html": "4"}) as site:
+    with NewsSite(pages=5, robots=None, feed_items=5, rate_limit={"/news/1.html": "4"}) as site:
         feeds = tmp_path / "feeds.txt"
         site.write_feed_list(feeds)
         log_path = tmp_path / "job.log"
