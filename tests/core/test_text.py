@@ -148,11 +148,11 @@ def test_strip_proclitic_is_a_length_rule_not_a_lexicon():
 
 
 def test_proclitic_stems_lists_every_strip_longest_first():
-    assert proclitic_stems("والكتاب") == ["كتاب", "الكتاب"]
-    assert proclitic_stems("بالمدرسه") == ["مدرسه", "المدرسه"]
-    assert proclitic_stems("ولد") == ["لد"]  # min_stem 2 by default
-    assert proclitic_stems("ولد", min_stem=3) == []
-    assert proclitic_stems("مدرسه") == []
+    assert proclitic_stems("والكتاب") == ("كتاب", "الكتاب")
+    assert proclitic_stems("بالمدرسه") == ("مدرسه", "المدرسه")
+    assert proclitic_stems("ولد") == ("لد",)  # min_stem 2 by default
+    assert proclitic_stems("ولد", min_stem=3) == ()
+    assert proclitic_stems("مدرسه") == ()
 
 
 # -- letters and language -----------------------------------------------------------------

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from akhbar.core.text import normalize_arabic, strip_proclitic
+from akhbar.core.text import TATWEEL, normalize_arabic, strip_proclitic
 
 # Wire services and broadcasters that credit Arabic news copy (written forms; compared normalized).
 NEWS_AGENCIES = (
@@ -32,7 +32,7 @@ NEWS_AGENCIES = (
     "CNN", "BBC", "AFP", "Reuters", "AP", "بي بي سي", "سي إن إن", "الجزيرة نت", "وكالات",
 )
 
-_DASH = "\\-\u2013\u2014\u0640"  # hyphen, en dash, em dash, tatweel (used as a dash in wire copy)
+_DASH = "\\-\u2013\u2014" + TATWEEL  # hyphen, en dash, em dash, tatweel (used as a dash in wire copy)
 # The start of a paragraph, up to its first dash, parenthesis or colon.
 _PLACE = r"[^\n.!?؟«»\"“”()\[\]:" + _DASH + r"]{0,60}?"
 _CREDIT_WORDS = r"[^\n.!?؟«»\"“”()\[\]:" + _DASH + r"]{1,40}?"
