@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from xml.parsers import expat
 
-from akhbar.lib.web.guard import parse_target
+from akhbar.lib.web.guard import UrlError, parse_target
 from akhbar.lib.web.http import FetchError, HttpResponse, HttpStatusError
 from akhbar.lib.web.politeness import PoliteClient
 from akhbar.lib.web.robots import origin_of
@@ -66,17 +66,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _DATE_ONLY = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 
 
-class SitemapError(Exception):
-    """A sitemap that cannot be read; ``kind`` is short and stable (like FetchError's)."""
-
-    def __init__(self, kind: str, url: str, message: str):
-        super().__init__(kind, url, message)
-        self.kind = kind
-        self.url = url
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.message}"
+class SitemapError(UrlError):
+    """A sitemap that cannot be read (kinds: decode, too_large, xml_entity, parse)."""
 
 
 @dataclass(frozen=True)

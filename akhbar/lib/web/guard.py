@@ -32,6 +32,7 @@ __all__ = [
     "FetchError",
     "MAX_URL_CHARS",
     "Target",
+    "UrlError",
     "approve",
     "parse_ipv4_number",
     "parse_target",
@@ -56,13 +57,8 @@ _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
 
-class FetchError(Exception):
-    """kind is a short stable code used in dead-letter records.
-
-    Kinds: bad_url, address_refused, dns, connect, timeout, http_status, too_large,
-    too_many_redirects, redirect_loop, decode, io. ``url`` is the URL of the hop
-    that failed (after a redirect the message also names the original URL).
-    """
+class UrlError(Exception):
+    """An error about one URL: ``kind`` is a short stable code used in dead-letter records."""
 
     def __init__(self, kind: str, url: str, message: str):
         super().__init__(kind, url, message)
@@ -72,6 +68,15 @@ class FetchError(Exception):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message}"
+
+
+class FetchError(UrlError):
+    """A fetch that failed.
+
+    Kinds: bad_url, address_refused, dns, connect, timeout, http_status, too_large,
+    too_many_redirects, redirect_loop, decode, io. ``url`` is the URL of the hop
+    that failed (after a redirect the message also names the original URL).
+    """
 
 
 @dataclass(frozen=True)
