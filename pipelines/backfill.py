@@ -45,8 +45,7 @@ from akhbar.lib.web.guard import parse_target
 from akhbar.lib.web.http import FetchError
 from akhbar.lib.web.politeness import PoliteClient
 from akhbar.pipelines import ingest
-from akhbar.pipelines.options import AkhbarOptions, UsageError, check_flags, check_politeness, has_flag
-from akhbar.pipelines.runners import RunnerError, choose_runner
+from akhbar.pipelines.options import AkhbarOptions, UsageError, check_common, check_flags
 from akhbar.schemas.records import FeedItem
 from akhbar.transforms import counters
 
@@ -108,13 +107,7 @@ def parse_backfill_args(argv: Sequence[str]) -> tuple[BackfillRequest, AkhbarOpt
         raise UsageError("a backfill reads sitemaps, not --feeds")
     if not opts.output:
         raise UsageError("--output DIR is required")
-    check_politeness(opts)
-    if has_flag(rest, "--geo") and opts.geo == "default" and opts.ner_model == "none":
-        raise UsageError("--geo default needs the NER stage: drop --ner_model none, or pass --geo none")
-    try:
-        choose_runner(opts, rest)
-    except RunnerError as exc:
-        raise UsageError(str(exc)) from None
+    check_common(opts, rest)
     return BackfillRequest(tuple(args.site), tuple(args.sitemap), dates), opts
 
 

@@ -296,7 +296,6 @@ def check_politeness(opts: AkhbarOptions) -> None:
 
 def parse_options(argv: Sequence[str]) -> AkhbarOptions:
     """Parse akhbar's and Beam's flags, check them, and choose the runner that fits the mode."""
-    from akhbar.pipelines.runners import RunnerError, choose_runner
 
     argv = list(argv)
     check_flags(argv)
@@ -306,6 +305,15 @@ def parse_options(argv: Sequence[str]) -> AkhbarOptions:
         raise UsageError("--once and --streaming exclude each other")
     if not opts.feeds or not opts.output:
         raise UsageError("--feeds FILE and --output DIR are required")
+    check_common(opts, argv)
+    return opts
+
+
+def check_common(opts: AkhbarOptions, argv: Sequence[str]) -> None:
+    """What every command that builds the ingest graph checks (run, submit, backfill): politeness,
+    --geo against the NER choice, and the runner (filled in on ``opts``). Raises UsageError."""
+    from akhbar.pipelines.runners import RunnerError, choose_runner  # runners imports this module
+
     check_politeness(opts)
     if has_flag(argv, "--geo") and opts.geo == "default" and opts.ner_model == "none":
         raise UsageError("--geo default needs the NER stage: drop --ner_model none, or pass --geo none")
@@ -313,4 +321,3 @@ def parse_options(argv: Sequence[str]) -> AkhbarOptions:
         choose_runner(opts, argv)
     except RunnerError as exc:
         raise UsageError(str(exc)) from None
-    return opts

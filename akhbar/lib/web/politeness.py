@@ -106,16 +106,12 @@ class RobotsDisallowed(FetchError):
         return RobotsDisallowed, (self.url, self.message)
 
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
 def host_of(url: str) -> str:
-    """The server a URL's request goes to, for politeness: its host, with the port when not the default.
+    """The server a URL's request goes to, for politeness: its Host header (the port when not the default).
 
     The same unit as robots.txt (RFC 9309: one file per scheme, host and port). Raises FetchError('bad_url').
     """
-    target = parse_target(url)
-    return target.host if target.port == _DEFAULT_PORTS.get(target.scheme) else f"{target.host}:{target.port}"
+    return parse_target(url).host_header
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
