@@ -37,10 +37,13 @@ class RobotsServer:
 
             def do_GET(self):
                 server.hits += 1
-                self.send_response(server.status)
-                self.send_header("Content-Length", str(len(server.body)))
+                # One snapshot: the test may change the answer as soon as the headers reached the client,
+                # and a body longer than the Content-Length sent would corrupt the kept-alive connection.
+                status, body = server.status, server.body
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(server.body)
+                self.wfile.write(body)
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
