@@ -151,7 +151,7 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
         dead_letters["DedupNear"] = near.dead_letter
     enrichers = build_enrichers(opts) if enrichers is None else list(enrichers)
     if enrichers:
-        enriched = articles | "Enrich" >> Enrich(enrichers, streaming=streaming, window_s=opts.write_interval)
+        enriched = articles | "Enrich" >> Enrich(enrichers, streaming=streaming)
         articles = enriched.main
         dead_letters["Enrich"] = enriched.dead_letter
     write = dict(streaming=streaming, window_s=opts.write_interval, max_rows=opts.max_rows_per_file)

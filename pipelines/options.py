@@ -185,7 +185,6 @@ class AkhbarOptions(PipelineOptions):
             shards=self.near_dup_shards,
             routes=self.near_dup_routes,
             model_path=choose_near_dup_model(self.near_dup_model),
-            window_s=self.write_interval,
         )
 
     def poll_config(self) -> PollConfig:

@@ -6,7 +6,10 @@ once per worker process and shared by the process's threads
 side on the same articles and are joined by ``article_id``; an article is
 always written, with whatever the branches that succeeded on it produced. A
 branch that fails on an article yields a dead letter (stage
-``enrich_<name>``) and leaves that article's columns null.
+``enrich_<name>``) and leaves that article's columns null. In streaming the
+join waits for each article's parts in keyed state (``GatherParts``), not for
+a window to close: a part that came late would otherwise be dropped, and the
+article with it.
 
 An enricher that reads other branches' columns (``Enricher.needs``: geocoding
 reads the NER's entities and the event classifier's primary type) runs after
@@ -24,12 +27,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.transforms import window as beam_window
 from apache_beam.utils.shared import Shared
 
 from akhbar.lib.enrichment import Enricher
 from akhbar.schemas.records import Article, DeadLetter
 from akhbar.transforms import counters
+from akhbar.transforms.joins import GatherParts
 from akhbar.transforms.outputs import DEAD_LETTER, StageOutput
 
 LOG = logging.getLogger(__name__)
@@ -80,8 +83,11 @@ class EnrichFn(beam.DoFn):
         return article.article_id, (self._enricher.name, fields)
 
     def _unchanged(self, article: Article) -> Iterator:
-        """What a failed article yields besides its dead letter: nothing (the join still has it)."""
-        return iter(())
+        """What a failed article yields besides its dead letter: the branch's part, with no columns.
+
+        The join counts parts: every branch gives one per article, failed or not.
+        """
+        yield article.article_id, (self._enricher.name, {})
 
     def _checked(self, batch: list[Article]) -> list[dict[str, Any]]:
         results = self._enricher.enrich(batch)
@@ -135,22 +141,24 @@ class MergeEnrichmentsFn(beam.DoFn):
 class Enrich(beam.PTransform):
     """Articles -> a ``StageOutput``: ``main`` enriched articles and the branches' ``dead_letter``."""
 
-    def __init__(self, enrichers: Sequence[Enricher], streaming: bool = False, window_s: int = 30):
+    def __init__(self, enrichers: Sequence[Enricher], streaming: bool = False):
         super().__init__()
         self._enrichers = [e for e in enrichers if not e.needs]
         self._then = [e for e in enrichers if e.needs]
         if not self._enrichers:
             raise ValueError("Enrich needs at least one branch (an enricher that reads only the article)")
         self._streaming = streaming
-        self._window_s = window_s
 
     def expand(self, articles) -> StageOutput:
-        if self._streaming:
-            # The join groups by key: an unbounded input needs windows for that.
-            articles = articles | "WindowForJoin" >> beam.WindowInto(beam_window.FixedWindows(self._window_s))
+        expected = 1 + len(self._enrichers)  # the article and one part per branch
+
+        def counted(key: str, part: tuple[str, Any]) -> tuple[str, tuple[int, tuple[str, Any]]]:
+            return key, (expected, part)
+
         parts = [
             articles
-            | "KeyArticles" >> beam.Map(lambda a: (a.article_id, (_ARTICLE, a))).with_output_types(tuple[str, Any])
+            | "KeyArticles" >> beam.Map(lambda a: (a.article_id, (expected, (_ARTICLE, a)))).with_output_types(
+                tuple[str, Any])
         ]
         dead_letters = []
         for enricher in self._enrichers:
@@ -160,12 +168,12 @@ class Enrich(beam.PTransform):
                 | f"Batch{label}" >> beam.BatchElements(min_batch_size=1, max_batch_size=enricher.batch_size)
                 | f"Run{label}" >> beam.ParDo(EnrichFn(enricher)).with_outputs(DEAD_LETTER, main="fields")
             )
-            parts.append(out.fields)
+            parts.append(out.fields | f"Count{label}" >> beam.MapTuple(counted).with_output_types(tuple[str, Any]))
             dead_letters.append(out[DEAD_LETTER])
         joined = (
             parts
             | "AllBranches" >> beam.Flatten()
-            | "GroupByArticle" >> beam.GroupByKey()
+            | "GatherByArticle" >> GatherParts(self._streaming)
             | "MergeBranches" >> beam.ParDo(MergeEnrichmentsFn())
         )
         for step in self._then:

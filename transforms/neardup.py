@@ -13,7 +13,6 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder, VarIntCoder
-from apache_beam.transforms import window as beam_window
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.utils.timestamp import Duration
@@ -32,8 +31,10 @@ from akhbar.lib.neardup import (
     order_key,
     route_keys,
 )
+from akhbar.schemas.records import Article
 from akhbar.transforms import counters
 from akhbar.transforms.isolation import flatten_dead_letters, per_item
+from akhbar.transforms.joins import GatherParts
 from akhbar.transforms.outputs import DEAD_LETTER, StageOutput
 
 STAGE = "dedup_near"
@@ -51,7 +52,6 @@ class DedupNearOptions:
     routes: int = 8
     max_items_per_shard: int = 200_000
     model_path: str = str(NEAR_DUP_MODEL)
-    window_s: int = 30
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -181,7 +181,7 @@ class ShardIndexFn(beam.DoFn):
         oldest_state=beam.DoFn.StateParam(OLDEST),
         expiry=beam.DoFn.TimerParam(EXPIRY),
     ) -> Iterator[tuple]:
-        shard, (article, fp) = element
+        shard, (expected, (article, fp)) = element
         now_us = timestamp.micros
         count, oldest = count_state.read() or 0, oldest_state.read()
         if oldest is not None and now_us - oldest > self._prune_after_us:
@@ -195,7 +195,7 @@ class ShardIndexFn(beam.DoFn):
             oldest_state.write(now_us)
         self._cache[shard] = (count, index)
         expiry.set(timestamp + Duration(seconds=self._opts.ttl_s))
-        yield article.article_id, (article, match)
+        yield article.article_id, (expected, (article, match))
 
     @on_timer(EXPIRY)
     def expire(
@@ -209,6 +209,12 @@ class ShardIndexFn(beam.DoFn):
         count_state.clear()
         oldest_state.clear()
         self._cache.pop(key, None)
+
+
+def routed(pair: tuple[Article, Fingerprint], shards: int, routes: int) -> list[tuple[str, tuple]]:
+    """Streaming: (shard, (how many shards, (article, fingerprint))) for each shard the article is checked in."""
+    keys = route_keys(pair[1], shards, routes)
+    return [(key, (len(keys), pair)) for key in keys]
 
 
 def best_of_shards(element: tuple[str, Iterable[tuple]]) -> tuple:
@@ -263,12 +269,9 @@ class DedupNear(beam.PTransform):
             shards, routes = self._opts.shards, self._opts.routes
             annotated = (
                 with_fp
-                | "RouteToShards" >> beam.FlatMap(
-                    lambda pair: [(key, pair) for key in route_keys(pair[1], shards, routes)]
-                ).with_output_types(tuple[str, Any])
+                | "RouteToShards" >> beam.FlatMap(routed, shards, routes).with_output_types(tuple[str, Any])
                 | "MatchInShard" >> beam.ParDo(ShardIndexFn(self._config, self._opts))
-                | "WindowForJoin" >> beam.WindowInto(beam_window.FixedWindows(self._opts.window_s))
-                | "GroupByArticle" >> beam.GroupByKey()
+                | "GatherByArticle" >> GatherParts(streaming=True)
                 | "BestOfShards" >> beam.Map(best_of_shards)
                 | "ApplyPolicy" >> beam.ParDo(ApplyPolicyFn(self._opts.policy)).with_outputs(DEAD_LETTER, main="articles")
             )

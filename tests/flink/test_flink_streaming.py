@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 import duckdb
@@ -67,6 +68,18 @@ def _detail_rows(out: Path) -> list[tuple]:
     ).fetchall()
 
 
+def _dropped_as_late(cluster, job_id: str) -> dict[str, int]:
+    """Per vertex, the elements its windowed GroupByKeys dropped as late (Flink's count of the running attempt)."""
+    drops = {}
+    for vertex in cluster.rest(f"/jobs/{job_id}")["vertices"]:
+        base = f"/jobs/{job_id}/vertices/{vertex['id']}/subtasks/metrics"
+        ids = [metric["id"] for metric in cluster.rest(base) if "droppedDueToLateness" in metric["id"]]
+        if ids:
+            values = cluster.rest(f"{base}?get={urllib.parse.quote(','.join(ids), safe=',')}")
+            drops[vertex["name"][:80]] = int(sum(float(value.get("sum", 0)) for value in values))
+    return drops
+
+
 def _checkpoint_completed_after(cluster, job_id: str, since_ms: float) -> bool:
     """Whether a checkpoint triggered after ``since_ms`` has completed (it holds every poll made before)."""
     latest = (cluster.rest(f"/jobs/{job_id}/checkpoints").get("latest") or {}).get("completed") or {}
@@ -101,7 +114,11 @@ def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_clus
                     jobs: object = [(j["jid"], j["state"]) for j in flink_cluster.jobs()]
                 except Exception as exc:  # the report must not hide the failure it explains
                     jobs = f"unavailable ({exc})"
-                return (f"{_story_report(groups, out)}\nFlink jobs: {jobs}\n"
+                try:
+                    late: object = _dropped_as_late(flink_cluster, _running_job(flink_cluster)["jid"])
+                except Exception as exc:
+                    late = f"unavailable ({exc})"
+                return (f"{_story_report(groups, out)}\nFlink jobs: {jobs}\nDropped as late: {late}\n"
                         + log_tail(flink_cluster.log_dir / "worker_pool.out", 30))
 
             wait_for(all_written, proc, 240, "every sample story", explain=explain, log=job_log)
@@ -115,6 +132,8 @@ def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_clus
             checkpoints = flink_cluster.rest(f"/jobs/{job_id}/checkpoints")["counts"]["completed"]
             assert checkpoints > 0, "checkpointing must be on"
 
+            late_before_kill = _dropped_as_late(flink_cluster, job_id)
+            print("dropped as late before the kill:", late_before_kill)
             # A TaskManager crash: SIGKILL its process, then start a new one.
             flink_cluster.kill("taskmanager")
             wait_for(lambda: not _job_fully_running(flink_cluster, job_id), proc, 60, "Flink to notice the lost TaskManager",
@@ -129,6 +148,8 @@ def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_clus
             late_urls = {canonical_url(server.page_url(a)) for a in late}
             wait_for(lambda: late_urls <= {row[1] for row in _article_rows(out)}, proc, 180,
                      "the articles published after the restart", explain=explain, log=job_log)
+            late_after_restore = _dropped_as_late(flink_cluster, job_id)
+            print("dropped as late after the restore:", late_after_restore)
         finally:
             if job_id is None and flink_cluster.alive():
                 running = _running_job(flink_cluster)
@@ -142,6 +163,9 @@ def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_clus
                 proc.wait()
             log.close()
         assert flink_cluster.rest(f"/jobs/{job_id}")["state"] in ("CANCELED", "CANCELLING")
+    # A windowed GroupByKey drops what reaches it behind the watermark: nothing may be (transforms/stamps.py).
+    assert not any(late_before_kill.values()) and not any(late_after_restore.values()), \
+        f"elements dropped as late: before the kill {late_before_kill}, after the restore {late_after_restore}"
     rows = _article_rows(out)
     ids = [row[0] for row in rows]
     assert len(ids) == len(set(ids)), "an article was written twice"
