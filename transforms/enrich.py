@@ -27,7 +27,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import apache_beam as beam
+from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.shared import Shared
+from apache_beam.utils.timestamp import Timestamp
 
 from akhbar.lib.enrichment import Enricher
 from akhbar.schemas.records import Article, DeadLetter
@@ -56,27 +58,34 @@ class EnrichFn(beam.DoFn):
 
         self._enricher = self._shared.acquire(load, tag=f"{template.name}:{template.model_id}")
 
-    def process(self, batch: list[Article]) -> Iterator:
+    def process(self, batch: list[tuple[Article, Timestamp]]) -> Iterator:
+        """A batch of (article, its timestamp): each output keeps its article's timestamp.
+
+        BatchElements stamps a batch with the end of its window, in streaming the end of time;
+        an article's own time is what its write window and the joins' watermark need.
+        """
+        articles = [article for article, _timestamp in batch]
         try:
-            results = self._checked(batch)
+            results = self._checked(articles)
         except Exception:
             results = None
         if results is not None:
-            for article, fields in zip(batch, results):
+            for (article, timestamp), fields in zip(batch, results):
                 self._enriched.inc()
-                yield self._output(article, fields)
+                yield TimestampedValue(self._output(article, fields), timestamp)
             return
-        for article in batch:
+        for article, timestamp in batch:
             try:
                 (fields,) = self._checked([article])
             except Exception as exc:
                 self._failed.inc()
                 LOG.warning("%s failed on %s: %s", self._enricher.name, article.article_id, exc)
-                yield beam.pvalue.TaggedOutput(DEAD_LETTER, self._dead_letter(article, exc))
-                yield from self._unchanged(article)
+                yield beam.pvalue.TaggedOutput(DEAD_LETTER, TimestampedValue(self._dead_letter(article, exc), timestamp))
+                for unchanged in self._unchanged(article):
+                    yield TimestampedValue(unchanged, timestamp)
                 continue
             self._enriched.inc()
-            yield self._output(article, fields)
+            yield TimestampedValue(self._output(article, fields), timestamp)
 
     def _output(self, article: Article, fields: dict[str, Any]) -> Any:
         """A branch's columns, keyed for the join."""
@@ -122,6 +131,10 @@ class ApplyAfterJoinFn(EnrichFn):
         yield article
 
 
+def _with_timestamp(article: Article, timestamp=beam.DoFn.TimestampParam) -> tuple[Article, Timestamp]:
+    return article, timestamp
+
+
 class MergeEnrichmentsFn(beam.DoFn):
     """(article_id, [article, (branch, fields)...]) -> the article with every branch's columns."""
 
@@ -165,6 +178,7 @@ class Enrich(beam.PTransform):
             label = enricher.name.title()
             out = (
                 articles
+                | f"Timestamp{label}" >> beam.Map(_with_timestamp)
                 | f"Batch{label}" >> beam.BatchElements(min_batch_size=1, max_batch_size=enricher.batch_size)
                 | f"Run{label}" >> beam.ParDo(EnrichFn(enricher)).with_outputs(DEAD_LETTER, main="fields")
             )
@@ -180,6 +194,7 @@ class Enrich(beam.PTransform):
             label = step.name.title()
             out = (
                 joined
+                | f"Timestamp{label}" >> beam.Map(_with_timestamp)
                 | f"Batch{label}" >> beam.BatchElements(min_batch_size=1, max_batch_size=step.batch_size)
                 | f"Run{label}" >> beam.ParDo(ApplyAfterJoinFn(step)).with_outputs(DEAD_LETTER, main="articles")
             )

@@ -5,8 +5,11 @@ from typing import Any
 
 import apache_beam as beam
 import pytest
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.test_stream import TestStream
 from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.transforms.window import TimestampedValue
 
 from akhbar.lib.enrichment import Enricher
 from akhbar.schemas.records import Article
@@ -128,3 +131,23 @@ def test_an_enricher_that_needs_a_branch_runs_after_the_join():
 def test_enrich_needs_a_branch_besides_after_join_steps():
     with pytest.raises(ValueError, match="at least one branch"):
         Enrich([StoryLabel()])
+
+
+def test_streaming_keeps_each_article_and_dead_letter_at_its_own_time_through_every_branch():
+    """Batching stamps a batch with the end of its window (in streaming, the end of time); each article,
+    part and dead letter must leave Enrich at its own timestamp, or no write window ever closes on it."""
+    articles = _articles(6, bad={2})
+    base = 1_800_000_000
+    stream = TestStream().advance_watermark_to(base - 1)
+    for i, a in enumerate(articles):
+        stream = stream.add_elements([TimestampedValue(a, base + 10 * i)]).advance_watermark_to(base + 10 * i + 5)
+    options = PipelineOptions()
+    options.view_as(StandardOptions).streaming = True
+    with TestPipeline(options=options) as p:
+        out = p | stream.advance_watermark_to_infinity() | Enrich([WordCountStory(), FragileTopic(), StoryLabel()],
+                                                                  streaming=True)
+        stamps = out.main | beam.Map(lambda a, t=beam.DoFn.TimestampParam: (a.title, a.story_id, int(t)))
+        assert_that(stamps, equal_to([(a.title, f"words-{len(a.text.split())}", base + 10 * i)
+                                      for i, a in enumerate(articles)]))
+        dead = out.dead_letter | beam.Map(lambda d, t=beam.DoFn.TimestampParam: (d.stage, int(t)))
+        assert_that(dead, equal_to([("enrich_topic", base + 20), ("enrich_label", base + 20)]), label="DeadStamps")
