@@ -88,7 +88,7 @@ test-fast: setup-test lint
 # Arabic NER (docs/ner.md): tokenizer -> skip-gram pretraining -> feature CRF -> teacher (ANERcorp + Wojood) ->
 # silver data (teacher x CRF on 6,000 news articles) -> mined gazetteer -> student (gold + entity swap + silver,
 # gazetteer features) -> CRF weight and PERS bias chosen on dev -> models/ner-ar-small (+ ONNX, int8). Resumes
-# from build/ner; SEED makes it reproducible. About 45 min on 2 CPU cores when they are free.
+# from build/ner; SEED makes it reproducible (within seed noise). About 30 min on 2 shared CPU cores.
 SEED ?= 13
 train-ner: setup-test
 	nice -n 5 $(BIN)/python -m training.ner.train --out build/ner --seed $(SEED) --wojood --swap 0.5 \
