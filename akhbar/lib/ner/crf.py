@@ -123,7 +123,11 @@ class FeatureCrf:
         self._scaled: dict[tuple[int, float], int] = {}
         # A neighbour's attribute is its position's prefix and the word's own attribute ("-1:" + "w:x"): per
         # position, the known attributes by their unprefixed names, so each word's attributes are made once.
-        self._views = [{a[len(p):]: i for a, i in self.index.items() if a.startswith(p)} for p in (f"{o}:" for o in _OFFSETS)]
+        self._views: dict[str, list[int]] = {}  # unprefixed attribute -> its row at each position (-1: unknown)
+        for k, prefix in enumerate(f"{o}:" for o in _OFFSETS):
+            for attr, i in self.index.items():
+                if attr.startswith(prefix):
+                    self._views.setdefault(attr[len(prefix):], [-1] * len(_OFFSETS))[k] = i
         self.cache_words = cache_words
         self._words: dict[str, tuple[int, str]] = {}  # word as written -> (its row in _words_table, its lookup form)
         self._words_table = self._new_words_table(cache_words)
@@ -137,33 +141,32 @@ class FeatureCrf:
             table[0, _OWN_ROWS + k * _VIEW_ROWS] = self.index.get(f"{off}:edge", -1)
         return table
 
-    def _rows(self, pairs: list[tuple[str, float]], index: dict[str, int]) -> list[int]:
-        """Table rows of known attributes (``index``: name -> weight row): the weight row, or its product with a value."""
-        rows = []
-        for attr, value in pairs:
-            j = index.get(attr)
-            if j is None:
-                continue
-            if value != 1.0:
-                key = (j, value)
-                scaled = self._scaled.get(key)
-                if scaled is None:  # the same float32 product as weight row * value
-                    scaled = self._scaled[key] = len(self._table)
-                    product = self._table[j][None, :] * np.asarray([value], np.float32)[:, None]
-                    self._table = np.vstack([self._table, product])
-                j = scaled
-            rows.append(j)
-        return rows
+    def _row(self, j: int, value: float) -> int:
+        """The table row of attribute row ``j`` with ``value``: the weight row, or its product with the value."""
+        if value == 1.0:
+            return j
+        scaled = self._scaled.get((j, value))
+        if scaled is None:  # the same float32 product as weight row * value
+            scaled = self._scaled[(j, value)] = len(self._table)
+            product = self._table[j][None, :] * np.asarray([value], np.float32)[:, None]
+            self._table = np.vstack([self._table, product])
+        return scaled
 
     def word_rows(self, word: str) -> list[int]:
         """``word``'s row of the words table: its attributes' table rows as itself, then as each neighbour, -1-padded."""
         nw, shape = norm_and_shape(word)
         pairs = attributes(_word_features(nw, shape, ""))
-        own = self._rows(attributes(_own_features(nw)) + pairs, self.index)
+        own = [self._row(self.index[a], v) for a, v in attributes(_own_features(nw)) + pairs if a in self.index]
+        views: list[list[int]] = [[] for _ in _OFFSETS]
+        for attr, value in pairs:
+            rows = self._views.get(attr)
+            if rows is not None:
+                for view, j in zip(views, rows):
+                    if j >= 0:
+                        view.append(self._row(j, value))
         out = own + [-1] * (_OWN_ROWS - len(own))
-        for view in self._views:
-            rows = self._rows(pairs, view)
-            out += rows + [-1] * (_VIEW_ROWS - len(rows))
+        for view in views:
+            out += view + [-1] * (_VIEW_ROWS - len(view))
         return out
 
     def _word(self, word: str) -> tuple[int, str]:

@@ -247,12 +247,10 @@ class WordFeaturizer:
         nw, shape = norm_and_shape(word)
         pieces = self.pieces(nw)
         chars = [self.vocab.char_index.get(c, UNK) for c in nw[:MAX_CHARS]]
-        own, *views = _word_ids(nw, shape)
-        if len(own) > _OWN_IDS or any(len(v) != _VIEW_IDS for v in views):
-            raise AssertionError(f"{word!r}: {len(own)} own sparse ids, views of {[len(v) for v in views]}")
+        own, m2, m1, p1, p2 = _word_ids_of(nw, shape)  # at most _OWN_IDS own ids, _VIEW_IDS per view
         return [self.vocab.word_id(nw), self.vocab.stem_id(nw), *pieces, *[0] * (MAX_PIECES - len(pieces)),
                 *chars, *[0] * (MAX_CHARS - len(chars)), *affix_ids(nw), shape,
-                *own, *[0] * (_OWN_IDS - len(own)), *(i for v in views for i in v)]
+                *own, *[0] * (_OWN_IDS - len(own)), *m2, *m1, *p1, *p2]
 
     def _word(self, word: str) -> tuple[int, str]:
         hit = self._words.get(word)
