@@ -9,6 +9,8 @@ the ids must be equal and the scores equal to the bit.
 """
 from __future__ import annotations
 
+import sys
+import threading
 import zlib
 
 import numpy as np
@@ -284,3 +286,36 @@ def test_tags_and_probabilities_equal_the_one_sentence_reference(runtime):
         assert runtime.tag(batch) == reference_tag(runtime, batch)
     alone = load_runtime(NER_MODEL, threads=1, crf_weight=0)
     assert alone.tag(jobs[:32]) == reference_tag(alone, jobs[:32])
+
+
+def test_threads_sharing_one_runtime_get_their_own_batches(runtime):
+    """A worker's threads share one model: tables that start over while another batch is being read stay right."""
+    f, crf = runtime.featurizer, runtime.feature_crf
+    features = WordFeaturizer(f.vocab, f.tokenizer, max_sparse=f.max_sparse, gazetteer=f.gazetteer, cache_words=150)
+    scores = FeatureCrf(crf.labels, crf.attrs, crf.weights, crf.transitions, cache_words=150)
+    corpus = [[t[a:b] for a, b in split_words(t)][:40] for t in (a.text for a in load_corpus()[:24])]
+    batches = [corpus[i: i + 3] for i in range(0, len(corpus), 3)]
+    want = [(reference_encode(f, b), [reference_crf(crf, words) for words in b]) for b in batches]
+    failures: list[str] = []
+
+    def work(k: int) -> None:
+        for r in range(6):
+            i = (k + r) % len(batches)
+            got = features.encode(batches[i])
+            if any(not np.array_equal(got[name], want[i][0][name]) for name in got):
+                failures.append(f"features of batch {i}")
+            got_crf = scores.emissions_batch(batches[i])
+            if any(not _same_bits(got_crf[j, : len(w)], want[i][1][j]) for j, w in enumerate(batches[i])):
+                failures.append(f"CRF scores of batch {i}")
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, inside the table updates
+    try:
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(len(batches))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not failures

@@ -12,6 +12,7 @@ value ``{"w": "x"}`` is the attribute ``w:x`` with value 1, a number
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -132,6 +133,7 @@ class FeatureCrf:
         self._words: dict[str, tuple[int, str]] = {}  # word as written -> (its row in _words_table, its lookup form)
         self._words_table = self._new_words_table(cache_words)
         self._pairs: dict[tuple[str, str], tuple[int, int]] = {}
+        self._lock = threading.Lock()  # one batch at a time fills and reads the tables (a worker's threads share them)
 
     def _new_words_table(self, words: int) -> np.ndarray:
         """Per word, the table rows of its attributes as itself, then as each neighbour (-2, -1, +1, +2) sees it, -1
@@ -227,28 +229,30 @@ class FeatureCrf:
         n = len(sentences)
         length = max((len(s) for s in sentences), default=0)
         total = sum(len(s) for s in sentences)
-        if len(self._words) + total > len(self._words_table) - 1:  # room for every word of the batch being new
-            self._words.clear()
-            if total > len(self._words_table) - 1:
-                self._words_table = self._new_words_table(total)
-        slots = np.zeros((n, length + 4), np.int64)  # two rows of padding on either side: beyond the ends
-        bigrams = np.full((n, length, 2), -1, np.int64)
-        more: list[tuple[int, list[list[int]]]] = []
-        pairs = self._pairs
-        for b, tokens in enumerate(sentences):
-            m = len(tokens)
-            if not m:
-                continue
-            known = [self._word(t) for t in tokens]
-            norms = [k[1] for k in known]
-            slots[b, 2: 2 + m] = [k[0] for k in known]
-            if m > 1:
-                rows = [pairs.get(pair) or self._bigram(pair) for pair in zip(norms, norms[1:])]
-                bigrams[b, 1:m, 0] = [r[0] for r in rows]
-                bigrams[b, : m - 1, 1] = [r[1] for r in rows]
-            if extra is not None and any(extra[b]):
-                more.append((b, [[self.index[k] for k in keys if k in self.index] for keys in extra[b]]))
-        rows = self._words_table[slots]
+        with self._lock:
+            if len(self._words) + total > len(self._words_table) - 1:  # room for every word of the batch being new
+                self._words.clear()
+                if total > len(self._words_table) - 1:
+                    self._words_table = self._new_words_table(total)
+            slots = np.zeros((n, length + 4), np.int64)  # two rows of padding on either side: beyond the ends
+            bigrams = np.full((n, length, 2), -1, np.int64)
+            more: list[tuple[int, list[list[int]]]] = []
+            pairs = self._pairs
+            for b, tokens in enumerate(sentences):
+                m = len(tokens)
+                if not m:
+                    continue
+                known = [self._word(t) for t in tokens]
+                norms = [k[1] for k in known]
+                slots[b, 2: 2 + m] = [k[0] for k in known]
+                if m > 1:
+                    found = [pairs.get(pair) or self._bigram(pair) for pair in zip(norms, norms[1:])]
+                    bigrams[b, 1:m, 0] = [f[0] for f in found]
+                    bigrams[b, : m - 1, 1] = [f[1] for f in found]
+                if extra is not None and any(extra[b]):
+                    more.append((b, [[self.index[k] for k in keys if k in self.index] for keys in extra[b]]))
+            rows = self._words_table[slots]
+            table = self._table  # with every scaled row the batch's words need
         parts = [np.full((n, length, 1), self._zero, np.int64), rows[:, 2: length + 2, :_OWN_ROWS]]
         for k, shift in enumerate((0, 1, 3, 4)):
             parts.append(rows[:, shift: shift + length, _OWN_ROWS + k * _VIEW_ROWS: _OWN_ROWS + (k + 1) * _VIEW_ROWS])
@@ -265,7 +269,7 @@ class FeatureCrf:
         counts = keep.sum(1)
         out = np.zeros((n, length, len(self.labels)), np.float32)
         if len(ids):
-            out[real] = np.add.reduceat(self._table[ids[keep]], np.cumsum(counts) - counts, axis=0)
+            out[real] = np.add.reduceat(table[ids[keep]], np.cumsum(counts) - counts, axis=0)
         return out
 
     def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[str, float]]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -225,6 +226,7 @@ class WordFeaturizer:
         self.cache_words = cache_words
         self._words: dict[str, tuple[int, str]] = {}  # word -> (its row in the table, its lookup form)
         self._table = self._new_table(cache_words)
+        self._lock = threading.Lock()  # one batch at a time fills and reads the table (a worker's threads share it)
 
     @staticmethod
     def _new_table(words: int) -> np.ndarray:
@@ -269,28 +271,29 @@ class WordFeaturizer:
         length = max_len or max((len(s) for s in sentences), default=1) or 1
         sentences = [list(words[:length]) for words in sentences]
         total = sum(len(words) for words in sentences)
-        if len(self._words) + total > len(self._table) - 1:  # room for every word of the batch being new
-            self._words.clear()
-            if total > len(self._table) - 1:
-                self._table = self._new_table(total)
-        # Table rows of the words, with two rows of padding on either side: the neighbours beyond the ends.
-        slots = np.zeros((n, length + 4), np.int64)
-        bigrams = np.zeros((n, length, 2), np.int64)  # each word's b-1 and b+1 ids (0: none)
-        extras: list[tuple[int, list[list[int]]]] = []
-        for b, words in enumerate(sentences):
-            if not words:
-                continue
-            known = [self._word(w) for w in words]
-            norms = [k[1] for k in known]
-            slots[b, 2: 2 + len(words)] = [k[0] for k in known]
-            if len(words) > 1:
-                pairs = [_bigram_ids(x, y) for x, y in zip(norms, norms[1:])]
-                bigrams[b, 1: len(words), 0] = [p[0] for p in pairs]
-                bigrams[b, : len(words) - 1, 1] = [p[1] for p in pairs]
-            extra = self.gazetteer.keys(norms) if self.gazetteer is not None else None
-            if extra is not None and any(extra):
-                extras.append((b, _extra_ids(extra)))
-        rows = self._table[slots]
+        with self._lock:
+            if len(self._words) + total > len(self._table) - 1:  # room for every word of the batch being new
+                self._words.clear()
+                if total > len(self._table) - 1:
+                    self._table = self._new_table(total)
+            # Table rows of the words, with two rows of padding on either side: the neighbours beyond the ends.
+            slots = np.zeros((n, length + 4), np.int64)
+            bigrams = np.zeros((n, length, 2), np.int64)  # each word's b-1 and b+1 ids (0: none)
+            extras: list[tuple[int, list[list[int]]]] = []
+            for b, words in enumerate(sentences):
+                if not words:
+                    continue
+                known = [self._word(w) for w in words]
+                norms = [k[1] for k in known]
+                slots[b, 2: 2 + len(words)] = [k[0] for k in known]
+                if len(words) > 1:
+                    pairs = [_bigram_ids(x, y) for x, y in zip(norms, norms[1:])]
+                    bigrams[b, 1: len(words), 0] = [p[0] for p in pairs]
+                    bigrams[b, : len(words) - 1, 1] = [p[1] for p in pairs]
+                extra = self.gazetteer.keys(norms) if self.gazetteer is not None else None
+                if extra is not None and any(extra):
+                    extras.append((b, _extra_ids(extra)))
+            rows = self._table[slots]
         mine = rows[:, 2: length + 2]
         out = {}
         for name, first, width in _COLUMNS:
