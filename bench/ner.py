@@ -5,12 +5,14 @@
     .venv/bin/python -m bench.ner --copies 5 --workers 2            # the pipeline with 2 worker processes
     .venv/bin/python -m bench.ner --before 3424bc5 --skip_pipeline  # this checkout against an older commit's
                                                                     # code + shipped model, same texts, alternating
+    .venv/bin/python -m bench.ner --before 3424bc5 --before_passes 3 --skip_pipeline  # and warm passes too
 
 Model alone: articles of ``--article_words`` words (the bundled sample's
 bodies, run together and cut to that length), tagged by ``find_entities``
 (windows, features, model, CRF decoding, dateline rule, canonical forms), one
 thread; every model reads the same texts in one process, in turn, ``--repeats``
-times each, and the best pass counts (the machine is shared). Pipeline: the
+times each, and the best pass counts (the machine is shared); ``cpu_articles_per_s``
+is the same from the process's CPU time, which other jobs on the machine disturb less. Pipeline: the
 feed-text run of ``bench.throughput`` (no page fetches) with NER off and on;
 the difference is what NER costs per article in a whole run.
 """
@@ -55,16 +57,18 @@ def runtime_for(model: str, backend: str, crf_weight: float | None):
 def model_alone(texts: list[str], runtime, repeats: int) -> dict:
     find_entities(texts[:4], runtime)  # warm-up
     words = sum(len(split_words(t)) for t in texts)
-    best, entities = float("inf"), 0
+    best, best_cpu, entities = float("inf"), float("inf"), 0
     for _ in range(repeats):
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         entities = sum(len(e) for e in find_entities(texts, runtime, batch_size=32))
         best = min(best, time.monotonic() - started)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
     return {"words_per_s": round(words / best), "articles_per_s": round(len(texts) / best, 1),
-            "entities": entities, "seconds": round(best, 2)}
+            "entities": entities, "seconds": round(best, 2), "cpu_articles_per_s": round(len(texts) / best_cpu, 1)}
 
 
-# Times find_entities of whichever akhbar is first on sys.path, with its shipped model, over texts in a JSON file.
+# Times find_entities of whichever akhbar is first on sys.path, with its shipped model, over texts in a JSON file:
+# each of argv[2] passes (the first with the word caches cold, the later ones warm, as in a long-running worker).
 _TIMER = """
 import json, sys, time
 from akhbar.lib.models import NER_MODEL
@@ -72,14 +76,22 @@ from akhbar.lib.ner import find_entities, load_runtime
 texts = json.load(open(sys.argv[1], encoding="utf-8"))
 rt = load_runtime(NER_MODEL, threads=1)
 find_entities(texts[:4], rt)
-started = time.monotonic()
-n = sum(len(e) for e in find_entities(texts, rt, batch_size=32))
-print(json.dumps({"seconds": time.monotonic() - started, "entities": n, "model": str(NER_MODEL)}))
+seconds, cpu = [], []
+for _ in range(int(sys.argv[2])):
+    started, cpu_started = time.monotonic(), time.process_time()
+    n = sum(len(e) for e in find_entities(texts, rt, batch_size=32))
+    seconds.append(time.monotonic() - started)
+    cpu.append(time.process_time() - cpu_started)
+print(json.dumps({"seconds": seconds, "cpu": cpu, "entities": n, "model": str(NER_MODEL)}))
 """
 
 
-def before_and_after(texts: list[str], rev: str, rounds: int) -> dict:
-    """An older commit's code and shipped model against this checkout's, in turn, on the same texts (best of rounds)."""
+def before_and_after(texts: list[str], rev: str, rounds: int, passes: int = 1) -> dict:
+    """An older commit's code and shipped model against this checkout's, in turn, on the same texts.
+
+    Each side runs ``rounds`` fresh processes of ``passes`` passes each: ``one_pass`` is the best first pass
+    (cold word caches), ``warm`` the best later pass (when ``passes`` > 1).
+    """
     import os
     import subprocess
     import tempfile
@@ -98,13 +110,21 @@ def before_and_after(texts: list[str], rev: str, rounds: int) -> dict:
         for _ in range(rounds):
             for side, src in ((f"before ({rev})", old), ("after (this checkout)", root)):
                 env = dict(os.environ, PYTHONPATH=str(src), OMP_NUM_THREADS="1")
-                out = subprocess.run([sys.executable, "-c", _TIMER, str(data)], check=True, capture_output=True,
-                                     text=True, env=env, cwd=str(src)).stdout
+                out = subprocess.run([sys.executable, "-c", _TIMER, str(data), str(passes)], check=True,
+                                     capture_output=True, text=True, env=env, cwd=str(src)).stdout
                 run = json.loads(out.strip().splitlines()[-1])
-                if side not in best or run["seconds"] < best[side]["seconds"]:
-                    best[side] = run
-    return {side: {"words_per_s": round(words / r["seconds"]), "articles_per_s": round(len(texts) / r["seconds"], 1),
-                   "entities": r["entities"], "seconds": round(r["seconds"], 2)} for side, r in best.items()}
+                mine = best.setdefault(side, {"entities": run["entities"]})
+                for kind, times in (("one_pass", run["seconds"][:1]), ("warm", run["seconds"][1:]),
+                                    ("one_pass_cpu", run["cpu"][:1]), ("warm_cpu", run["cpu"][1:])):
+                    if times and min(times) < mine.get(kind, float("inf")):
+                        mine[kind] = min(times)
+
+    def rates(r: dict, kind: str) -> dict:
+        return {"words_per_s": round(words / r[kind]), "articles_per_s": round(len(texts) / r[kind], 1),
+                "seconds": round(r[kind], 2), "cpu_articles_per_s": round(len(texts) / r[f"{kind}_cpu"], 1)}
+
+    return {side: {"entities": r["entities"], **{kind: rates(r, kind) for kind in ("one_pass", "warm") if kind in r}}
+            for side, r in best.items()}
 
 
 def main(argv=None) -> int:
@@ -118,6 +138,8 @@ def main(argv=None) -> int:
     ap.add_argument("--crf_weights", default="", help="also time the shipped model with its feature CRF at these weights")
     ap.add_argument("--before", default=None, metavar="GIT_REV",
                     help="also time that commit's code and shipped model against this checkout's (alternating)")
+    ap.add_argument("--before_passes", type=int, default=1,
+                    help="passes over the texts in each --before process (above 1: also the best warm pass)")
     ap.add_argument("--copies", type=int, default=5, help="sample corpus copies for the pipeline runs")
     ap.add_argument("--workers", type=int, default=0, help="multi_processing workers (0: in-process)")
     ap.add_argument("--skip_pipeline", action="store_true")
@@ -136,7 +158,7 @@ def main(argv=None) -> int:
         report["model_alone_1_thread"][name] = model_alone(texts, rt, args.repeats)
         print(name, report["model_alone_1_thread"][name], file=sys.stderr)
     if args.before:
-        report["before_and_after_1_thread"] = before_and_after(texts, args.before, args.repeats)
+        report["before_and_after_1_thread"] = before_and_after(texts, args.before, args.repeats, args.before_passes)
         print(report["before_and_after_1_thread"], file=sys.stderr)
     if not args.skip_pipeline:
         extra = ["--no_fetch_pages", "--event_model", "none"]

@@ -12,13 +12,14 @@ value ``{"w": "x"}`` is the attribute ``w:x`` with value 1, a number
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from akhbar.core.text import proclitic_stems
-from akhbar.lib.ner.features import norm_word, shape_id
+from akhbar.lib.ner.features import norm_and_shape, norm_word, shape_id
 
 Features = dict[str, object]
 
@@ -39,6 +40,8 @@ def _own_features(nw: str) -> Features:
 
 
 _OFFSETS = (-2, -1, 1, 2)
+_OWN_ROWS = 14  # own attributes: bias, len, p1, s1, p4, s4, w, p2, p3, s2, s3, shape, at most 2 stems
+_VIEW_ROWS = 8  # a neighbour's: w, p2, p3, s2, s3, shape, at most 2 stems
 
 
 def sentence_features(tokens: Sequence[str], extra: Sequence[Sequence[str]] | None = None) -> list[Features]:
@@ -107,38 +110,82 @@ class FeatureCrf:
 
     max_words = 64  # windows as the neural model reads them, so both score the same words together
 
-    def __init__(self, labels: Sequence[str], attrs: Sequence[str], weights: np.ndarray, transitions: np.ndarray) -> None:
+    def __init__(self, labels: Sequence[str], attrs: Sequence[str], weights: np.ndarray, transitions: np.ndarray,
+                 cache_words: int = 1 << 16) -> None:
         self.labels = list(labels)
         self.index = {a: i for i, a in enumerate(attrs)}
         self.attrs = list(attrs)
         self.weights = np.asarray(weights, np.float32)
         self.transitions = np.asarray(transitions, np.float32)
-        # One zero row at the end: every word's attribute list starts with it, so none is empty.
+        # The weight rows, one zero row (every word's row list starts with it, so none is empty), then rows of
+        # numeric attributes' weights times a value (added when first met): every attribute's share is one row.
         self._table = np.vstack([self.weights, np.zeros((1, len(self.labels)), np.float32)])
         self._zero = len(self.attrs)
-        self._edges = {off: self.index.get(f"{off}:edge") for off in _OFFSETS}
-        self._cache: dict[tuple[str, int], tuple[list, ...]] = {}
+        self._scaled: dict[tuple[int, float], int] = {}
+        # A neighbour's attribute is its position's prefix and the word's own attribute ("-1:" + "w:x"): per
+        # position, the known attributes by their unprefixed names, so each word's attributes are made once.
+        self._views: dict[str, list[int]] = {}  # unprefixed attribute -> its row at each position (-1: unknown)
+        for k, prefix in enumerate(f"{o}:" for o in _OFFSETS):
+            for attr, i in self.index.items():
+                if attr.startswith(prefix):
+                    self._views.setdefault(attr[len(prefix):], [-1] * len(_OFFSETS))[k] = i
+        self.cache_words = cache_words
+        self._words: dict[str, tuple[int, str]] = {}  # word as written -> (its row in _words_table, its lookup form)
+        self._words_table = self._new_words_table(cache_words)
+        self._pairs: dict[tuple[str, str], tuple[int, int]] = {}
+        self._lock = threading.Lock()  # one batch at a time fills and reads the tables (a worker's threads share them)
 
-    def _rows(self, features: Features) -> tuple[list[int], list[float]]:
-        rows, values = [], []
-        for attr, value in attributes(features):
-            j = self.index.get(attr)
-            if j is not None:
-                rows.append(j)
-                values.append(value)
-        return rows, values
+    def _new_words_table(self, words: int) -> np.ndarray:
+        """Per word, the table rows of its attributes as itself, then as each neighbour (-2, -1, +1, +2) sees it, -1
+        after the last; row 0 stands for the neighbours beyond a sentence's ends: each position's edge attribute."""
+        table = np.full((words + 1, _OWN_ROWS + _VIEW_ROWS * len(_OFFSETS)), -1, np.int32)
+        for k, off in enumerate(_OFFSETS):
+            table[0, _OWN_ROWS + k * _VIEW_ROWS] = self.index.get(f"{off}:edge", -1)
+        return table
 
-    def _word_rows(self, nw: str, shape: int) -> tuple[list, ...]:
-        """(rows, values) of a word's attributes as the word itself and as each neighbour position (cached)."""
-        key = (nw, shape)
-        hit = self._cache.get(key)
+    def _row(self, j: int, value: float) -> int:
+        """The table row of attribute row ``j`` with ``value``: the weight row, or its product with the value."""
+        if value == 1.0:
+            return j
+        scaled = self._scaled.get((j, value))
+        if scaled is None:  # the same float32 product as weight row * value
+            scaled = self._scaled[(j, value)] = len(self._table)
+            product = self._table[j][None, :] * np.asarray([value], np.float32)[:, None]
+            self._table = np.vstack([self._table, product])
+        return scaled
+
+    def word_rows(self, word: str) -> list[int]:
+        """``word``'s row of the words table: its attributes' table rows as itself, then as each neighbour, -1-padded."""
+        nw, shape = norm_and_shape(word)
+        pairs = attributes(_word_features(nw, shape, ""))
+        own = [self._row(self.index[a], v) for a, v in attributes(_own_features(nw)) + pairs if a in self.index]
+        views: list[list[int]] = [[] for _ in _OFFSETS]
+        for attr, value in pairs:
+            rows = self._views.get(attr)
+            if rows is not None:
+                for view, j in zip(views, rows):
+                    if j >= 0:
+                        view.append(self._row(j, value))
+        out = own + [-1] * (_OWN_ROWS - len(own))
+        for view in views:
+            out += view + [-1] * (_VIEW_ROWS - len(view))
+        return out
+
+    def _word(self, word: str) -> tuple[int, str]:
+        hit = self._words.get(word)
         if hit is None:
-            own = _own_features(nw)
-            own.update(_word_features(nw, shape, ""))
-            hit = (self._rows(own), *(self._rows(_word_features(nw, shape, f"{off}:")) for off in _OFFSETS))
-            if len(self._cache) > 200_000:
-                self._cache.clear()
-            self._cache[key] = hit
+            slot = len(self._words) + 1
+            self._words_table[slot] = self.word_rows(word)
+            hit = self._words[word] = (slot, norm_and_shape(word)[0])
+        return hit
+
+    def _bigram(self, pair: tuple[str, str]) -> tuple[int, int]:
+        """Rows of two neighbours' bigram (-1: unknown): as the right word's attribute (bigram-1), as the left's (bigram+1)."""
+        left, right = pair
+        hit = (self.index.get(f"bigram-1:{left}|{right}", -1), self.index.get(f"bigram+1:{left}|{right}", -1))
+        if len(self._pairs) >= self.cache_words:
+            self._pairs.clear()
+        self._pairs[pair] = hit
         return hit
 
     @classmethod
@@ -166,49 +213,64 @@ class FeatureCrf:
                        data["transitions"])
 
     def emissions(self, tokens: Sequence[str], extra: Sequence[Sequence[str]] | None = None) -> np.ndarray:
-        """(words, tags) state scores: the weighted sum of each word's known attributes.
-
-        The same sum as over ``sentence_features``, built from cached per-word rows.
-        """
-        n = len(tokens)
-        if n == 0:
+        """(words, tags) state scores: the weighted sum of each word's known attributes (``sentence_features``)."""
+        if not tokens:
             return np.zeros((0, len(self.labels)), np.float32)
-        norms = [norm_word(t) for t in tokens]
-        words = [self._word_rows(nw, shape_id(t)) for nw, t in zip(norms, tokens)]
-        index = self.index
-        rows: list[int] = []
-        values: list[float] = []
-        starts = []
-        for i in range(n):
-            starts.append(len(rows))
-            rows.append(self._zero)
-            values.append(0.0)
-            r, v = words[i][0]
-            rows += r
-            values += v
-            for k, off in enumerate(_OFFSETS, 1):
-                j = i + off
-                if 0 <= j < n:
-                    r, v = words[j][k]
-                    rows += r
-                    values += v
-                elif self._edges[off] is not None:
-                    rows.append(self._edges[off])
-                    values.append(1.0)
-            keys = []
-            if i > 0:
-                keys.append(f"bigram-1:{norms[i - 1]}|{norms[i]}")
-            if i + 1 < n:
-                keys.append(f"bigram+1:{norms[i]}|{norms[i + 1]}")
-            if extra is not None:
-                keys += extra[i]
-            for key in keys:
-                j = index.get(key)
-                if j is not None:
-                    rows.append(j)
-                    values.append(1.0)
-        contrib = self._table[np.asarray(rows)] * np.asarray(values, np.float32)[:, None]
-        return np.add.reduceat(contrib, np.asarray(starts), axis=0)
+        return self.emissions_batch([tokens], None if extra is None else [extra])[0]
+
+    def emissions_batch(self, sentences: Sequence[Sequence[str]],
+                        extra: Sequence[Sequence[Sequence[str]]] | None = None) -> np.ndarray:
+        """``emissions`` of several word lists: (lists, longest, tags), 0 beyond a list's end.
+
+        Each word's sum runs over the rows of its attributes in ``sentence_features``'
+        order, after a zero row, in one ``np.add.reduceat``: the rows are
+        gathered in numpy from each word's cached table rows and its neighbours'.
+        """
+        n = len(sentences)
+        length = max((len(s) for s in sentences), default=0)
+        total = sum(len(s) for s in sentences)
+        with self._lock:
+            if len(self._words) + total > len(self._words_table) - 1:  # room for every word of the batch being new
+                self._words.clear()
+                if total > len(self._words_table) - 1:
+                    self._words_table = self._new_words_table(total)
+            slots = np.zeros((n, length + 4), np.int64)  # two rows of padding on either side: beyond the ends
+            bigrams = np.full((n, length, 2), -1, np.int64)
+            more: list[tuple[int, list[list[int]]]] = []
+            pairs = self._pairs
+            for b, tokens in enumerate(sentences):
+                m = len(tokens)
+                if not m:
+                    continue
+                known = [self._word(t) for t in tokens]
+                norms = [k[1] for k in known]
+                slots[b, 2: 2 + m] = [k[0] for k in known]
+                if m > 1:
+                    found = [pairs.get(pair) or self._bigram(pair) for pair in zip(norms, norms[1:])]
+                    bigrams[b, 1:m, 0] = [f[0] for f in found]
+                    bigrams[b, : m - 1, 1] = [f[1] for f in found]
+                if extra is not None and any(extra[b]):
+                    more.append((b, [[self.index[k] for k in keys if k in self.index] for keys in extra[b]]))
+            rows = self._words_table[slots]
+            table = self._table  # with every scaled row the batch's words need
+        parts = [np.full((n, length, 1), self._zero, np.int64), rows[:, 2: length + 2, :_OWN_ROWS]]
+        for k, shift in enumerate((0, 1, 3, 4)):
+            parts.append(rows[:, shift: shift + length, _OWN_ROWS + k * _VIEW_ROWS: _OWN_ROWS + (k + 1) * _VIEW_ROWS])
+        parts.append(bigrams)
+        if more:
+            keys = np.full((n, length, max(len(r) for _, e in more for r in e)), -1, np.int64)
+            for b, e in more:
+                for t, r in enumerate(e):
+                    keys[b, t, : len(r)] = r
+            parts.append(keys)
+        real = slots[:, 2: length + 2] > 0
+        ids = np.concatenate(parts, axis=2)[real]
+        keep = ids >= 0
+        counts = keep.sum(1)
+        out = np.zeros((n, length, len(self.labels)), np.float32)
+        if len(ids):
+            out[real] = np.add.reduceat(table[ids[keep]], np.cumsum(counts) - counts, axis=0)
+        return out
 
     def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[str, float]]]:
         """The ``TagRuntime`` interface: Viterbi tags and each tag's marginal probability."""

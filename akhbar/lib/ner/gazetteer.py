@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from akhbar.lib.ner.canonical import proclitic_forms
@@ -37,6 +37,7 @@ class Gazetteer:
         self.parts: dict[str, str] = dict(parts or {})
         self.longest = max((len(p) for p in self.phrases), default=0)
         self.first_words = frozenset(p[0] for p in self.phrases)
+        self._words: dict[str, tuple[tuple[str, ...], str | None]] = {}
 
     @classmethod
     def load(cls, path: str | Path) -> Gazetteer:
@@ -49,8 +50,17 @@ class Gazetteer:
         body = {"meta": dict(meta or {}), "phrases": dict(sorted(phrases.items())), "parts": dict(sorted((parts or {}).items()))}
         Path(path).write_text(json.dumps(body, ensure_ascii=False, indent=0), encoding="utf-8")
 
-    def _first_forms(self, word: str) -> Iterable[str]:
-        return _forms(word)
+    def _word(self, word: str) -> tuple[tuple[str, ...], str | None]:
+        """The forms of ``word`` that start a listed phrase, and its name-part key (cached per word)."""
+        hit = self._words.get(word)
+        if hit is None:
+            forms = _forms(word)
+            part = next((f"gz:P-{kind}" for kind in map(self.parts.get, forms) if kind is not None), None)
+            hit = (tuple(f for f in forms if f in self.first_words), part)
+            if len(self._words) >= 200_000:
+                self._words.clear()
+            self._words[word] = hit
+        return hit
 
     def keys(self, norms: Sequence[str]) -> list[list[str]]:
         """Feature keys of each word: the longest listed phrase starting at each free position (left to right)."""
@@ -58,8 +68,7 @@ class Gazetteer:
         i, n = 0, len(norms)
         while i < n:
             found = None
-            forms = self._first_forms(norms[i])
-            firsts = [f for f in forms if f in self.first_words]  # most words start no listed phrase
+            firsts, part = self._word(norms[i])  # most words start no listed phrase
             for size in range(min(self.longest, n - i), 0, -1) if firsts else ():
                 rest = tuple(norms[i + 1: i + size])
                 for first in firsts:
@@ -70,11 +79,8 @@ class Gazetteer:
                 if found:
                     break
             if found is None:
-                for form in forms:
-                    kind = self.parts.get(form)
-                    if kind is not None:
-                        out[i].append(f"gz:P-{kind}")
-                        break
+                if part is not None:
+                    out[i].append(part)
                 i += 1
                 continue
             size, kind = found

@@ -46,6 +46,33 @@ def viterbi(emissions: np.ndarray, transitions: np.ndarray, start: np.ndarray, e
     return best[::-1]
 
 
+def viterbi_batch(emissions: np.ndarray, lengths: Sequence[int], transitions: np.ndarray, start: np.ndarray,
+                  end: np.ndarray) -> list[list[int]]:
+    """``viterbi`` of several sequences at once: emissions (batch, words, tags), sequence b is its first lengths[b] words.
+
+    The same sums, maxima and first-best ties as ``viterbi`` on each sequence, one step of all sequences per numpy call.
+    """
+    batch, n = emissions.shape[0], max(lengths, default=0)
+    if n == 0:
+        return [[] for _ in range(batch)]
+    lengths_arr = np.asarray(lengths)
+    score = start + emissions[:, 0]
+    back = np.zeros((n, batch, emissions.shape[2]), np.int64)
+    for i in range(1, n):
+        cand = score[:, :, None] + transitions + emissions[:, i, None, :]
+        back[i] = cand.argmax(1)
+        # A sequence that has ended keeps its last score.
+        score = np.where((lengths_arr > i)[:, None], cand.max(1), score)
+    rows = np.arange(batch)
+    best = (score + end).argmax(1)
+    paths = np.zeros((batch, n), np.int64)
+    paths[:, n - 1] = best
+    for i in range(n - 1, 0, -1):
+        best = np.where(lengths_arr > i, back[i, rows, best], best)
+        paths[:, i - 1] = best
+    return [path[:length] for path, length in zip(paths.tolist(), lengths)]
+
+
 def _softmax(x: np.ndarray) -> np.ndarray:
     e = np.exp(x - x.max(-1, keepdims=True))
     return e / e.sum(-1, keepdims=True)
@@ -121,30 +148,41 @@ class WordModelRuntime:
     def emissions(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
         return self.session.run(None, {k: arrays[k] for k in self.input_names})[0]
 
+    def _scores(self, sentences: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Tag scores of a batch, (batch, words, tags) (beyond a word list's end: 0), and the transitions."""
+        em = self.emissions(self.featurizer.encode(sentences))
+        transitions = self.crf[0]
+        if self.feature_crf is not None:
+            transitions = transitions + self.crf_weight * self.feature_crf.transitions
+            crf = self.feature_crf.emissions_batch(sentences)
+            if crf.shape != em.shape:  # no words at all: the model still read one padding word
+                crf = np.zeros(em.shape, np.float32)
+            em = em + self.crf_weight * crf
+        if self.tag_bias is not None:
+            em = em + self.tag_bias
+        for i, words in enumerate(sentences):
+            em[i, len(words):] = 0.0
+        return em, transitions
+
     def potentials(self, sentences: Sequence[Sequence[str]]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
         """(emissions, transitions, start, end) of each word list: the model's, plus the feature CRF's if on."""
         if not sentences:
             return []
-        em = self.emissions(self.featurizer.encode(sentences))
-        transitions, start, end = self.crf
-        if self.feature_crf is not None:
-            transitions = transitions + self.crf_weight * self.feature_crf.transitions
-        out = []
-        for i, words in enumerate(sentences):
-            e = em[i, : len(words)]
-            if self.feature_crf is not None:
-                e = e + self.crf_weight * self.feature_crf.emissions(words)
-            if self.tag_bias is not None:
-                e = e + self.tag_bias
-            out.append((e, transitions, start, end))
-        return out
+        em, transitions = self._scores(sentences)
+        _, start, end = self.crf
+        return [(em[i, : len(words)], transitions, start, end) for i, words in enumerate(sentences)]
 
     def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[str, float]]]:
+        if not sentences:
+            return []
+        em, transitions = self._scores(sentences)
+        _, start, end = self.crf
+        lengths = [len(words) for words in sentences]
+        probs = _softmax(em)
         out = []
-        for em, transitions, start, end in self.potentials(sentences):
-            path = viterbi(em, transitions, start, end)
-            probs = _softmax(em)
-            out.append([(self.labels[t], float(probs[j, t])) for j, t in enumerate(path)])
+        for b, path in enumerate(viterbi_batch(em, lengths, transitions, start, end)):
+            chosen = probs[b, np.arange(len(path)), path].tolist()
+            out.append([(self.labels[t], p) for t, p in zip(path, chosen)])
         return out
 
 
