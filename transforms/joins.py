@@ -40,7 +40,7 @@ class GatherPartsFn(beam.DoFn):
 
 
 class GatherParts(beam.PTransform):
-    """(key, (expected, part)) -> (key, [parts]): each key's parts together, as a GroupByKey gives them.
+    """(key, (expected, part)) -> (key, [parts]): each key's (a string's) parts together, as a GroupByKey gives them.
 
     ``expected`` is how many parts the key will get; every part of a key carries the same number.
     """
@@ -51,7 +51,8 @@ class GatherParts(beam.PTransform):
 
     def expand(self, keyed_parts):
         if self._streaming:
-            return keyed_parts | "UntilAllArrived" >> beam.ParDo(GatherPartsFn())
+            # Keys are article ids: a string key coder, deterministic as keyed state needs.
+            return keyed_parts | "UntilAllArrived" >> beam.ParDo(GatherPartsFn()).with_input_types(tuple[str, Any])
         return (
             keyed_parts
             | "GroupByKey" >> beam.GroupByKey()
