@@ -74,8 +74,10 @@ class RunSummary:
             f"feeds polled        {c.get(counters.FEEDS_POLLED, 0)} ({c.get(counters.FEEDS_FAILED, 0)} failed, "
             f"{c.get(counters.FEEDS_UNCHANGED, 0)} unchanged)",
             f"items seen          {self.items_seen}",
-            f"articles written    {self.articles_written} "
-            f"({c.get(counters.TEXT_FROM_FEED, 0)} with text from the feed, {c.get(counters.PAGES_FAILED, 0)} pages failed)",
+            f"articles written    {self.articles_written}",
+            # Counted at the fetch, before dedup: on a rerun they describe items that are then found already written.
+            f"pages               {c.get(counters.PAGES_FETCHED, 0)} fetched, {c.get(counters.PAGES_FAILED, 0)} failed; "
+            f"{c.get(counters.TEXT_FROM_FEED, 0)} items kept the text from their feed",
             *self._politeness_lines(),
             f"duplicates dropped  {self.duplicates} ({dups or 'none'}; re-polled entries {c.get(counters.ITEMS_REPEATED, 0)})",
             *self._earlier_runs_line(),
