@@ -143,15 +143,19 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
     dead_letters.update(Fetch=fetched.dead_letter, DedupExact=exact.dead_letter)
     articles = exact.main
     on_flink_streaming = streaming and flink.is_flink(opts)
+    # The joins after fan-outs: in keyed state on Flink, where windowed joins dropped late parts
+    # (transforms/joins.py), in the write windows elsewhere.
+    join_window_s = None if on_flink_streaming else opts.write_interval
     if on_flink_streaming:  # see flink.stamp_processing_time
         articles = flink.stamp_processing_time(articles, "StampAfterDedup")
     if opts.near_dup_policy != "off":
-        near = articles | "DedupNear" >> DedupNear(opts.near_dup_options(), streaming=streaming)
+        near = articles | "DedupNear" >> DedupNear(opts.near_dup_options(), streaming=streaming,
+                                                    join_window_s=join_window_s)
         articles = near.main
         dead_letters["DedupNear"] = near.dead_letter
     enrichers = build_enrichers(opts) if enrichers is None else list(enrichers)
     if enrichers:
-        enriched = articles | "Enrich" >> Enrich(enrichers, streaming=streaming)
+        enriched = articles | "Enrich" >> Enrich(enrichers, streaming=streaming, join_window_s=join_window_s)
         articles = enriched.main
         dead_letters["Enrich"] = enriched.dead_letter
     write = dict(streaming=streaming, window_s=opts.write_interval, max_rows=opts.max_rows_per_file)

@@ -6,10 +6,10 @@ once per worker process and shared by the process's threads
 side on the same articles and are joined by ``article_id``; an article is
 always written, with whatever the branches that succeeded on it produced. A
 branch that fails on an article yields a dead letter (stage
-``enrich_<name>``) and leaves that article's columns null. In streaming the
-join waits for each article's parts in keyed state (``GatherParts``), not for
-a window to close: a part that came late would otherwise be dropped, and the
-article with it.
+``enrich_<name>``) and leaves that article's columns null. The join counts
+each article's parts (``GatherParts``): in keyed state on Flink, where a
+windowed join dropped late parts, in fixed windows on the other streaming
+runners.
 
 An enricher that reads other branches' columns (``Enricher.needs``: geocoding
 reads the NER's entities and the event classifier's primary type) runs after
@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import apache_beam as beam
+from apache_beam.transforms import window as beam_window
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.shared import Shared
 from apache_beam.utils.timestamp import Timestamp
@@ -154,16 +155,21 @@ class MergeEnrichmentsFn(beam.DoFn):
 class Enrich(beam.PTransform):
     """Articles -> a ``StageOutput``: ``main`` enriched articles and the branches' ``dead_letter``."""
 
-    def __init__(self, enrichers: Sequence[Enricher], streaming: bool = False):
+    def __init__(self, enrichers: Sequence[Enricher], streaming: bool = False, join_window_s: int | None = None):
+        """``join_window_s``: streaming, join the branches in fixed windows (``GatherParts`` says when)."""
         super().__init__()
         self._enrichers = [e for e in enrichers if not e.needs]
         self._then = [e for e in enrichers if e.needs]
         if not self._enrichers:
             raise ValueError("Enrich needs at least one branch (an enricher that reads only the article)")
         self._streaming = streaming
+        self._join_window_s = join_window_s
 
     def expand(self, articles) -> StageOutput:
         expected = 1 + len(self._enrichers)  # the article and one part per branch
+        if self._streaming and self._join_window_s:
+            # The branches batch within the join's windows.
+            articles = articles | "JoinWindows" >> beam.WindowInto(beam_window.FixedWindows(self._join_window_s))
 
         def counted(key: str, part: tuple[str, Any]) -> tuple[str, tuple[int, tuple[str, Any]]]:
             return key, (expected, part)
@@ -187,7 +193,7 @@ class Enrich(beam.PTransform):
         joined = (
             parts
             | "AllBranches" >> beam.Flatten()
-            | "GatherByArticle" >> GatherParts(self._streaming)
+            | "GatherByArticle" >> GatherParts(self._streaming, self._join_window_s)
             | "MergeBranches" >> beam.ParDo(MergeEnrichmentsFn())
         )
         for step in self._then:

@@ -13,7 +13,13 @@ state: each key's parts are kept until all have arrived, then emitted
 together and the state cleared. No timers, no watermark holds; memory is the
 parts of the articles still in flight.
 
-Batch keeps Beam's GroupByKey (every part is there when it runs).
+Batch keeps Beam's GroupByKey (every part is there when it runs). So does
+streaming on Prism and the DirectRunner, in fixed windows (``window_s``):
+those runners hold the watermark for parts in flight, so no part is late, and
+the windowed join ran 20 ``make demo-streaming`` runs in a row without a
+loss, where the gather in state lost one article in about a dozen runs on
+Prism (cause not found). The gather is used where the windowed join is known
+to drop parts: the portable Flink runner.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
+from apache_beam.transforms import window
 from apache_beam.transforms.userstate import BagStateSpec
 
 
@@ -42,15 +49,21 @@ class GatherPartsFn(beam.DoFn):
 class GatherParts(beam.PTransform):
     """(key, (expected, part)) -> (key, [parts]): each key's (a string's) parts together, as a GroupByKey gives them.
 
-    ``expected`` is how many parts the key will get; every part of a key carries the same number.
+    ``expected`` is how many parts the key will get; every part of a key carries the same number
+    (and, in streaming, the same timestamp).
     """
 
-    def __init__(self, streaming: bool):
+    def __init__(self, streaming: bool, window_s: int | None = None):
+        """``window_s``: streaming, join in fixed windows of this many seconds instead of in state."""
         super().__init__()
         self._streaming = streaming
+        self._window_s = window_s
 
     def expand(self, keyed_parts):
-        if self._streaming:
+        if self._streaming and self._window_s:
+            # Every part carries its article's timestamp, so all of an article's parts share a window.
+            keyed_parts = keyed_parts | "JoinWindows" >> beam.WindowInto(window.FixedWindows(self._window_s))
+        elif self._streaming:
             # Keys are article ids: a string key coder, deterministic as keyed state needs.
             return keyed_parts | "UntilAllArrived" >> beam.ParDo(GatherPartsFn()).with_input_types(tuple[str, Any])
         return (

@@ -240,10 +240,12 @@ class DedupNear(beam.PTransform):
     """
 
     def __init__(self, opts: DedupNearOptions = DedupNearOptions(), streaming: bool = False,
-                 config: NearDupConfig = NearDupConfig()):
+                 config: NearDupConfig = NearDupConfig(), join_window_s: int | None = None):
+        """``join_window_s``: streaming, join each article's shard answers in fixed windows (``GatherParts``)."""
         super().__init__()
         self._opts = opts
         self._streaming = streaming
+        self._join_window_s = join_window_s
         self._config = replace(config, max_gap_s=float(opts.ttl_s))
 
     def expand(self, articles) -> StageOutput:
@@ -270,8 +272,8 @@ class DedupNear(beam.PTransform):
             annotated = (
                 with_fp
                 | "RouteToShards" >> beam.FlatMap(routed, shards, routes).with_output_types(tuple[str, Any])
-                | "MatchInShard" >> beam.ParDo(ShardIndexFn(self._config, self._opts))
-                | "GatherByArticle" >> GatherParts(streaming=True)
+                | "MatchInShard" >> beam.ParDo(ShardIndexFn(self._config, self._opts)).with_output_types(tuple[str, Any])
+                | "GatherByArticle" >> GatherParts(streaming=True, window_s=self._join_window_s)
                 | "BestOfShards" >> beam.Map(best_of_shards)
                 | "ApplyPolicy" >> beam.ParDo(ApplyPolicyFn(self._opts.policy)).with_outputs(DEAD_LETTER, main="articles")
             )

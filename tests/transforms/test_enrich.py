@@ -133,9 +133,11 @@ def test_enrich_needs_a_branch_besides_after_join_steps():
         Enrich([StoryLabel()])
 
 
-def test_streaming_keeps_each_article_and_dead_letter_at_its_own_time_through_every_branch():
+@pytest.mark.parametrize("join_window_s", [None, 30], ids=["gather-in-state", "join-windows"])
+def test_streaming_keeps_each_article_and_dead_letter_at_its_own_time_through_every_branch(join_window_s):
     """Batching stamps a batch with the end of its window (in streaming, the end of time); each article,
-    part and dead letter must leave Enrich at its own timestamp, or no write window ever closes on it."""
+    part and dead letter must leave Enrich at its own time (joined in windows: within its own window),
+    or no write window ever closes on it."""
     articles = _articles(6, bad={2})
     base = 1_800_000_000
     stream = TestStream().advance_watermark_to(base - 1)
@@ -143,11 +145,17 @@ def test_streaming_keeps_each_article_and_dead_letter_at_its_own_time_through_ev
         stream = stream.add_elements([TimestampedValue(a, base + 10 * i)]).advance_watermark_to(base + 10 * i + 5)
     options = PipelineOptions()
     options.view_as(StandardOptions).streaming = True
+
+    def when(seconds: float) -> int:
+        """The time an element leaves at: its own, or its join window's start."""
+        return int(seconds) // join_window_s * join_window_s if join_window_s else int(seconds)
+
     with TestPipeline(options=options) as p:
         out = p | stream.advance_watermark_to_infinity() | Enrich([WordCountStory(), FragileTopic(), StoryLabel()],
-                                                                  streaming=True)
-        stamps = out.main | beam.Map(lambda a, t=beam.DoFn.TimestampParam: (a.title, a.story_id, int(t)))
-        assert_that(stamps, equal_to([(a.title, f"words-{len(a.text.split())}", base + 10 * i)
+                                                                  streaming=True, join_window_s=join_window_s)
+        stamps = out.main | beam.Map(lambda a, t=beam.DoFn.TimestampParam: (a.title, a.story_id, when(t)))
+        assert_that(stamps, equal_to([(a.title, f"words-{len(a.text.split())}", when(base + 10 * i))
                                       for i, a in enumerate(articles)]))
-        dead = out.dead_letter | beam.Map(lambda d, t=beam.DoFn.TimestampParam: (d.stage, int(t)))
-        assert_that(dead, equal_to([("enrich_topic", base + 20), ("enrich_label", base + 20)]), label="DeadStamps")
+        dead = out.dead_letter | beam.Map(lambda d, t=beam.DoFn.TimestampParam: (d.stage, when(t)))
+        assert_that(dead, equal_to([("enrich_topic", when(base + 20)), ("enrich_label", when(base + 20))]),
+                    label="DeadStamps")
