@@ -164,9 +164,10 @@ def build_pipeline(pipeline: beam.Pipeline, feeds: Sequence[str], opts: AkhbarOp
     written = articles | "WriteArticles" >> WriteParquet(opts.output, ARTICLES_TABLE, **write)
     dead_letters["WriteArticles"] = written.dead_letter  # article rows Arrow refused
     if streaming:
-        # The stages' dead letters come windowed differently (the poller's, the fetcher's, the dedup
-        # stages' and Enrich's in the global window, the writer's in the write windows): each goes
-        # into the write windows first, the one windowing of the dead-letter table.
+        # The stages' dead letters come windowed differently (the poller's, the fetcher's and the dedup
+        # stages' in the global window, Enrich's in its join windows or, on Flink, the global window,
+        # the writer's in the write windows): each goes into the write windows first, the one
+        # windowing of the dead-letter table.
         windowed = [pcoll | f"{stage}DeadLetterWindows" >> WindowForWrite(opts.write_interval)
                     for stage, pcoll in dead_letters.items()]
         all_dead_letters = windowed | "AllDeadLetters" >> beam.Flatten()

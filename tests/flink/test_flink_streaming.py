@@ -159,7 +159,7 @@ def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_clus
                 proc.wait()
             log.close()
         assert flink_cluster.rest(f"/jobs/{job_id}")["state"] in ("CANCELED", "CANCELLING")
-    # A windowed GroupByKey drops what reaches it behind the watermark: nothing may be (transforms/stamps.py).
+    # A windowed GroupByKey drops what reaches it behind the watermark: nothing may be (transforms/joins.py).
     assert not any(late_before_kill.values()) and not any(late_after_restore.values()), \
         f"elements dropped as late: before the kill {late_before_kill}, after the restore {late_after_restore}"
     rows = _article_rows(out)
