@@ -98,7 +98,11 @@ def test_streaming_on_prism_shares_story_ids_across_shards(tmp_path):
 
     with served_sample(tmp_path) as (server, feeds, out):
         proc = subprocess.run(
-            streaming_command(feeds, out, "--duration", "25", "--near_dup_shards", "8", "--near_dup_routes", "4", *NO_MODELS),
+            # The sample spans five days and arrives in one poll, in any order; with the default three-day
+            # TTL a shard that saw a later-dated article first could forget an original before its copy
+            # came (an order-dependent miss, docs/neardup.md; not what this test is about).
+            streaming_command(feeds, out, "--duration", "25", "--near_dup_shards", "8", "--near_dup_routes", "4",
+                              "--near_dup_ttl", str(30 * 86400), *NO_MODELS),
             cwd=REPO_ROOT, capture_output=True, text=True, timeout=240,
         )
         assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
