@@ -136,6 +136,16 @@ def _with_timestamp(article: Article, timestamp=beam.DoFn.TimestampParam) -> tup
     return article, timestamp
 
 
+def _in_batches(articles, label: str, fn: EnrichFn, batch_size: int, main: str):
+    """Articles through ``fn`` in batches of up to ``batch_size``, each with its timestamp: its main and dead letters."""
+    return (
+        articles
+        | f"Timestamp{label}" >> beam.Map(_with_timestamp)
+        | f"Batch{label}" >> beam.BatchElements(min_batch_size=1, max_batch_size=batch_size)
+        | f"Run{label}" >> beam.ParDo(fn).with_outputs(DEAD_LETTER, main=main)
+    )
+
+
 class MergeEnrichmentsFn(beam.DoFn):
     """(article_id, [article, (branch, fields)...]) -> the article with every branch's columns."""
 
@@ -182,12 +192,7 @@ class Enrich(beam.PTransform):
         dead_letters = []
         for enricher in self._enrichers:
             label = enricher.name.title()
-            out = (
-                articles
-                | f"Timestamp{label}" >> beam.Map(_with_timestamp)
-                | f"Batch{label}" >> beam.BatchElements(min_batch_size=1, max_batch_size=enricher.batch_size)
-                | f"Run{label}" >> beam.ParDo(EnrichFn(enricher)).with_outputs(DEAD_LETTER, main="fields")
-            )
+            out = _in_batches(articles, label, EnrichFn(enricher), enricher.batch_size, main="fields")
             parts.append(out.fields | f"Count{label}" >> beam.MapTuple(counted).with_output_types(tuple[str, Any]))
             dead_letters.append(out[DEAD_LETTER])
         joined = (
@@ -197,13 +202,7 @@ class Enrich(beam.PTransform):
             | "MergeBranches" >> beam.ParDo(MergeEnrichmentsFn())
         )
         for step in self._then:
-            label = step.name.title()
-            out = (
-                joined
-                | f"Timestamp{label}" >> beam.Map(_with_timestamp)
-                | f"Batch{label}" >> beam.BatchElements(min_batch_size=1, max_batch_size=step.batch_size)
-                | f"Run{label}" >> beam.ParDo(ApplyAfterJoinFn(step)).with_outputs(DEAD_LETTER, main="articles")
-            )
+            out = _in_batches(joined, step.name.title(), ApplyAfterJoinFn(step), step.batch_size, main="articles")
             joined = out.articles
             dead_letters.append(out[DEAD_LETTER])
         return StageOutput(main=joined, dead_letter=dead_letters | "EnrichDeadLetters" >> beam.Flatten())
