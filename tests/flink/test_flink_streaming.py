@@ -158,6 +158,11 @@ def test_streaming_survives_a_taskmanager_kill_and_picks_up_new_items(flink_clus
                 os.killpg(proc.pid, signal.SIGKILL)  # with the job server it started
                 proc.wait()
             log.close()
+        # Flink cancels asynchronously: give the request a moment to reach the job's tasks.
+        deadline = time.monotonic() + 30
+        while flink_cluster.rest(f"/jobs/{job_id}")["state"] not in ("CANCELED", "CANCELLING") \
+                and time.monotonic() < deadline:
+            time.sleep(1)
         assert flink_cluster.rest(f"/jobs/{job_id}")["state"] in ("CANCELED", "CANCELLING")
     # A windowed GroupByKey drops what reaches it behind the watermark: nothing may be (transforms/joins.py).
     assert not any(late_before_kill.values()) and not any(late_after_restore.values()), \
